@@ -1,0 +1,39 @@
+"""Quick start: an Autoencoder where PCA was.
+
+Fits PCA and an Autoencoder with the same number of components on the
+hand-written digits, compares their reconstruction error on held-out
+images, then uses both as feature extractors before a classifier.
+Runs in well under a minute on a laptop CPU.
+"""
+
+import warnings
+
+from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import mean_squared_error
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+
+from sklearn_ae import Autoencoder
+
+# 200 epochs are plenty here; the loss is still creeping down, which
+# scikit-learn reports as a ConvergenceWarning (as MLPRegressor does).
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+X, y = load_digits(return_X_y=True)
+X = X / 16.0  # pixels in [0, 1]
+X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+
+print(f"{'n_components':>12} {'PCA MSE':>10} {'AE MSE':>10} {'PCA acc':>8} {'AE acc':>8}")
+for n_components in (2, 8):
+    row = [n_components]
+    models = [PCA(n_components), Autoencoder(n_components, random_state=0)]
+    for model in models:
+        codes = model.fit(X_train).transform(X_test)
+        row.append(mean_squared_error(X_test, model.inverse_transform(codes)))
+    for model in models:
+        clf = make_pipeline(model, LogisticRegression(max_iter=1000))
+        row.append(clf.fit(X_train, y_train).score(X_test, y_test))
+    print("{:>12} {:>10.4f} {:>10.4f} {:>8.3f} {:>8.3f}".format(*row))

@@ -1,0 +1,239 @@
+"""Autoencoder: a non-linear, trainable replacement for PCA."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._base import _BaseAutoencoder, _hidden_sizes
+from ._modules import MLPAutoencoderModule
+
+
+class Autoencoder(_BaseAutoencoder):
+    """Multi-layer perceptron autoencoder as a scikit-learn transformer.
+
+    An encoder maps each sample through ``hidden_layer_sizes`` to
+    ``n_components`` codes and a mirrored decoder maps the codes back; both
+    are trained together to reconstruct the input. ``transform`` returns the
+    codes, ``inverse_transform`` decodes codes, and ``score_samples`` rates
+    how well each sample is reconstructed, so the estimator can stand where
+    :class:`~sklearn.decomposition.PCA` stands: in a ``Pipeline``, a
+    ``ColumnTransformer`` or a ``GridSearchCV``.
+
+    With a linear output (``loss="mse"``) the data are centred and divided by
+    one global scale inside the estimator, so unscaled data (values around
+    100, say) train stably with the defaults and outputs come back in the
+    original units. Training runs in float32 on ``device`` through a
+    :class:`skorch.NeuralNet`, kept as ``net_``.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent units (the width of the codes). It may exceed
+        ``n_features`` (an over-complete code).
+
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder uses them in reverse. ``()`` gives a single linear
+        map each way.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+
+    output_activation : {"identity", "logistic", "tanh", "relu"} or None, \
+default=None
+        Activation of the reconstruction. None picks ``"identity"`` for
+        ``loss="mse"`` and ``"logistic"`` for ``loss="bce"``.
+
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss: mean squared error, or binary cross-entropy for
+        data in [0, 1] (binary pixels, user x item matrices).
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+default="adam"
+        Optimizer used for training.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+
+    alpha : float, default=1e-4
+        L2 penalty (weight decay) on the network's parameters.
+
+    batch_size : int or "auto", default="auto"
+        Rows per training batch; ``"auto"`` means ``min(200, n_samples)``.
+        Values above the number of training rows are clipped.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows and stop when
+        their loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the weights of the best epoch are kept. When False, training
+        stops once the training loss stalls in the same way.
+
+    validation_fraction : float, default=0.1
+        Share of rows held out (at random, seeded) when ``early_stopping``.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Smallest loss improvement that counts as progress.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the order of the rows in each epoch,
+        the validation split and any training noise. An int gives
+        bitwise-identical results on the CPU across runs; torch's global
+        random state is left untouched.
+
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where to train and infer. ``"auto"`` picks CUDA when available. A
+        CUDA device on a machine without one raises ``ValueError`` at fit.
+
+    verbose : int, default=0
+        If positive, print a table with the loss, validation loss and time
+        of each epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` passed to the net, e.g.
+        ``GradientNormClipping(1.0)`` or a ``ProgressBar``.
+
+    tied_weights : bool, default=False
+        If True, each decoder layer reuses the transposed weight matrix of
+        its mirror encoder layer (``x_hat = g(W.T @ y + c)``) and learns only
+        its bias, halving the decoder's parameters.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the torch module and
+        ``net_.history`` the training history.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Training loss of each epoch (on the standardised data).
+
+    best_loss_ : float
+        Smallest training loss reached.
+
+    validation_scores_ : list of float
+        Negative validation loss of each epoch. Only with
+        ``early_stopping=True``.
+
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with ``early_stopping=True``.
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean removed before training (zeros when the output is
+        not linear).
+
+    scale_ : float
+        Global scale dividing the centred data (1 when the output is not
+        linear).
+
+    device_ : torch.device
+        Device the model lives on.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.neural_network.MLPRegressor : A multi-layer perceptron regressor.
+    DenoisingAutoencoder : Learns to undo corruption of its input.
+    SparseAutoencoder : Autoencoder with sparse codes.
+    ContractiveAutoencoder : Autoencoder with a locally robust encoder.
+    VariationalAutoencoder : Probabilistic autoencoder that can sample.
+
+    References
+    ----------
+    G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality of
+    data with neural networks", Science 313(5786), 2006.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import Autoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> ae = Autoencoder(n_components=8, max_iter=5, random_state=0)
+    >>> codes = ae.fit_transform(X)
+    >>> codes.shape
+    (1797, 8)
+    >>> ae.inverse_transform(codes).shape
+    (1797, 64)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseAutoencoder._parameter_constraints,
+        "tied_weights": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        callbacks=None,
+        tied_weights=False,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
+        self.tied_weights = tied_weights
+
+    def _code_activation(self):
+        """Activation of the code layer; linear codes, as in PCA."""
+        return "identity"
+
+    def _topk(self):
+        """Number of code units kept per sample, or None for all."""
+        return None
+
+    def _make_module(self, n_features):
+        return MLPAutoencoderModule(
+            n_features,
+            _hidden_sizes(self.hidden_layer_sizes),
+            self.n_components,
+            activation=self.activation,
+            code_activation=self._code_activation(),
+            output_activation=self._output_activation_name(),
+            tied_weights=self.tied_weights,
+            topk=self._topk(),
+        )

@@ -1,0 +1,599 @@
+"""Shared machinery of every autoencoder estimator.
+
+``_BaseAutoencoder`` holds what all variants share: parameter validation,
+input checks, seeding, the skorch net that trains the torch module, batched
+inference, scoring, feature names and persistence. A variant overrides only
+the hooks where it differs (``_make_module``, ``_make_penalty``,
+``_make_corruption``, ``_make_objective``, ``_check_input``, and the batch
+functions used at inference).
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import EarlyStopping
+from skorch.helper import predefined_split
+from skorch.history import History
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._losses import ReconstructionObjective
+from ._modules import ACTIVATION_NAMES, make_activation
+from ._net import ArrayDataset, AutoencoderNet, EpochGuard, predict_in_batches
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+#: Rows per batch at inference (transform, inverse_transform, score_samples).
+INFERENCE_BATCH_SIZE = 4096
+
+#: Training data up to this many bytes (as float32) is copied to the training
+#: device once; larger data is streamed from host memory batch by batch.
+DEFAULT_DEVICE_MEMORY_BUDGET = 2 * 1024**3
+
+
+def _check_float32_range(X, name="X"):
+    """Refuse finite float64 values that would become inf as float32."""
+    if X.dtype == np.float64 and X.size:
+        peak = float(np.max(np.abs(X)))
+        if peak > _FLOAT32_MAX:
+            raise ValueError(
+                f"Input {name} contains values too large for float32 (largest "
+                f"magnitude {peak:.3g} > {_FLOAT32_MAX:.3g}); the network trains "
+                "in float32. Rescale the data first, e.g. with StandardScaler."
+            )
+
+
+def _hidden_sizes(hidden_layer_sizes):
+    """Validate ``hidden_layer_sizes`` and return it as a tuple of ints."""
+    sizes = hidden_layer_sizes
+    if isinstance(sizes, Integral):
+        sizes = (sizes,)
+    try:
+        sizes = tuple(sizes)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+    ):
+        raise ValueError(
+            "hidden_layer_sizes must be an int or a sequence of positive ints, "
+            f"got {hidden_layer_sizes!r}."
+        )
+    return tuple(int(s) for s in sizes)
+
+
+def resolve_device(device):
+    """Turn the ``device`` parameter into an available ``torch.device``."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device; use 'cpu', 'cuda' "
+            "or 'auto'."
+        ) from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine; use device='cpu' or device='auto'."
+        )
+    if resolved.type == "cuda" and resolved.index is not None:
+        if resolved.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device={device!r} does not exist: this machine has "
+                f"{torch.cuda.device_count()} CUDA device(s)."
+            )
+    return resolved
+
+
+def _rng_devices(device):
+    return [device.index or 0] if device.type == "cuda" else []
+
+
+class _BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
+    """Base class for autoencoder estimators.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATION_NAMES))],
+        "output_activation": [StrOptions(set(ACTIVATION_NAMES)), None],
+        "loss": [StrOptions({"mse", "bce"})],
+        "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "device": [str],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        callbacks=None,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.optimizer = optimizer
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------
+    # Hooks a variant may override
+    # ------------------------------------------------------------------
+    def _output_activation_name(self):
+        """The reconstruction's activation: explicit, or chosen by ``loss``."""
+        if self.output_activation is not None:
+            return self.output_activation
+        return "logistic" if self.loss == "bce" else "identity"
+
+    def _requires_unit_interval(self):
+        """Whether X must lie in [0, 1] (binary cross-entropy targets)."""
+        return self.loss == "bce"
+
+    def _check_params(self):
+        """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
+        if self.loss == "bce" and self._output_activation_name() != "logistic":
+            raise ValueError(
+                "loss='bce' reconstructs probabilities and needs "
+                "output_activation='logistic' (or None), got "
+                f"output_activation={self.output_activation!r}."
+            )
+
+    def _check_input(self, X, name="X"):
+        """Checks of the values of X beyond finiteness (run in fit and score)."""
+        if self._requires_unit_interval() and X.size:
+            lo, hi = float(X.min()), float(X.max())
+            if lo < 0 or hi > 1:
+                raise ValueError(
+                    f"{type(self).__name__} with loss={self.loss!r} needs {name} in "
+                    f"[0, 1] (binary targets or probabilities), but {name} ranges "
+                    f"from {lo:.6g} to {hi:.6g}. Scale it (e.g. MinMaxScaler) or use "
+                    "loss='mse'."
+                )
+
+    def _normalizes(self):
+        """Whether X is centred and scaled inside the estimator.
+
+        Only an unbounded (identity) reconstruction can be mapped back to any
+        range, so only then is the data standardised for training.
+        """
+        return self._output_activation_name() == "identity"
+
+    @abstractmethod
+    def _make_module(self, n_features):
+        """Return a fresh torch module (weights from torch's global RNG)."""
+
+    def _make_penalty(self):
+        """Return ``penalty(output, x=, module=, epoch=)`` or None."""
+        return None
+
+    def _make_corruption(self):
+        """Return ``corrupt(x_batch) -> x_noisy`` for training, or None."""
+        return None
+
+    def _make_objective(self):
+        return ReconstructionObjective(
+            self.loss,
+            make_activation(self._output_activation_name()),
+            penalty=self._make_penalty(),
+        )
+
+    def _fitted_extras(self, net, X):
+        """Extra fitted attributes a variant derives after training."""
+        return {}
+
+    # ------------------------------------------------------------------
+    # Fitting
+    # ------------------------------------------------------------------
+    def _batch_size(self, n_samples):
+        size = 200 if self.batch_size == "auto" else self.batch_size
+        return max(1, min(size, n_samples))
+
+    def _split(self, n_samples, rng):
+        """Indices of training and validation rows (seeded, shuffled)."""
+        if not self.early_stopping:
+            return np.arange(n_samples), None
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples - n_valid < 1:
+            raise ValueError(
+                f"early_stopping=True needs at least 2 samples to hold out a "
+                f"validation set (validation_fraction={self.validation_fraction}), "
+                f"got n_samples={n_samples}."
+            )
+        perm = rng.permutation(n_samples)
+        return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
+
+    def _make_net(self, module, *, device, batch_size, shuffle_seed, valid_ds=None):
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = _OPTIMIZERS[optimizer]
+        callbacks = [("epoch_guard", EpochGuard())]
+        monitor = "valid_loss" if valid_ds is not None else "train_loss"
+        callbacks.append(
+            (
+                "early_stopping",
+                EarlyStopping(
+                    monitor=monitor,
+                    patience=self.n_iter_no_change,
+                    threshold=self.tol,
+                    threshold_mode="abs",
+                    load_best=valid_ds is not None,
+                    sink=print if self.verbose else (lambda *a, **k: None),
+                ),
+            )
+        )
+        for i, cb in enumerate(self.callbacks or []):
+            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+        return AutoencoderNet(
+            module,
+            objective=self._make_objective(),
+            corruption=self._make_corruption(),
+            shuffle_seed=shuffle_seed,
+            optimizer=optimizer,
+            lr=self.learning_rate_init,
+            optimizer__weight_decay=self.alpha,
+            max_epochs=self.max_iter,
+            batch_size=batch_size,
+            train_split=predefined_split(valid_ds) if valid_ds is not None else None,
+            callbacks=callbacks,
+            verbose=int(self.verbose),
+            device=device,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the autoencoder to reconstruct X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data. Pandas DataFrames record their column names in
+            ``feature_names_in_``.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        self._fit(X)
+        return self
+
+    def _fit(self, X):
+        self._check_params()
+        _hidden_sizes(self.hidden_layer_sizes)
+        _check_float32_range(X)
+        self._check_input(X)
+        device = resolve_device(self.device)
+        rng = check_random_state(self.random_state)
+        init_seed, shuffle_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
+        train_idx, valid_idx = self._split(X.shape[0], rng)
+
+        # The fitted state is built aside and set at once at the end, so a
+        # failed fit leaves the estimator as it was.
+        fitted = {"mean_": np.zeros(X.shape[1]), "scale_": 1.0}
+        if self._normalizes():
+            X_train = X[train_idx]
+            scale = float(np.sqrt(np.mean(X_train.var(axis=0, dtype=np.float64))))
+            fitted["mean_"] = X_train.mean(axis=0, dtype=np.float64)
+            fitted["scale_"] = scale if np.isfinite(scale) and scale > 0 else 1.0
+            X = (X - fitted["mean_"]) / fitted["scale_"]
+        Xm = np.ascontiguousarray(X, dtype=np.float32)
+        budget = DEFAULT_DEVICE_MEMORY_BUDGET
+        resident = Xm.nbytes <= budget
+        train_ds = ArrayDataset(Xm[train_idx], device, resident=resident)
+        valid_ds = (
+            None if valid_idx is None else ArrayDataset(Xm[valid_idx], device, resident=resident)
+        )
+        batch_size = self._batch_size(len(train_ds))
+
+        with torch.random.fork_rng(devices=_rng_devices(device)):
+            torch.manual_seed(init_seed)
+            module = self._make_module(X.shape[1])
+            net = self._make_net(
+                module,
+                device=device,
+                batch_size=batch_size,
+                shuffle_seed=shuffle_seed,
+                valid_ds=valid_ds,
+            )
+            net.initialize()
+            net.partial_fit(train_ds, None)
+        net.module_.eval()
+
+        history = net.history
+        n_iter = len(history)
+        fitted.update(
+            net_=net,
+            device_=device,
+            n_iter_=n_iter,
+            loss_curve_=list(history[:, "train_loss"]),
+            _n_features_out=self.n_components,
+        )
+        if valid_ds is not None:
+            scores = [-v for v in history[:, "valid_loss"]]
+            fitted["validation_scores_"] = scores
+            fitted["best_validation_score_"] = max(scores)
+        fitted["best_loss_"] = min(fitted["loss_curve_"])
+        fitted.update(self._fitted_extras(net, Xm[train_idx]))
+        self.__dict__.update(fitted)
+        self._warn_if_not_converged(net)
+        return self
+
+    def _warn_if_not_converged(self, net):
+        stopper = dict(net.callbacks_)["early_stopping"]
+        if stopper.misses_ >= stopper.patience:
+            return
+        if self.n_iter_ >= self.max_iter:
+            warnings.warn(
+                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        else:
+            warnings.warn(
+                f"{type(self).__name__}: training was interrupted after epoch "
+                f"{self.n_iter_}; the model is usable but may be under-trained.",
+                UserWarning,
+            )
+
+    # ------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------
+    @property
+    def _module(self):
+        return self.net_.module_
+
+    def _tensor_stats(self):
+        mean = torch.as_tensor(self.mean_, dtype=torch.float32, device=self.device_)
+        return mean, float(self.scale_)
+
+    def _encode_batch(self, xb):
+        """Codes of a batch already in model space."""
+        return self._module.encode(xb)
+
+    def _decode_batch(self, zb):
+        """Reconstruction (in model space) of a batch of codes."""
+        return self._module.decode(zb)
+
+    def _score_batch(self, xb):
+        """Per-sample score of a batch in model space (higher is more typical)."""
+        objective = self._make_objective()
+        output = self._module(xb)
+        err = objective.per_sample(output, xb)
+        return -err * float(self.scale_) ** 2
+
+    def _validate_for_inference(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        _check_float32_range(X)
+        return X
+
+    def _apply(self, fn, X, out_width):
+        """Run ``fn`` on model-space batches of ``X`` and collect the output."""
+        mean, scale = self._tensor_stats()
+        normalizes = self._normalizes()
+
+        def batch_fn(xb):
+            if normalizes:
+                xb = (xb - mean) / scale
+            return fn(xb)
+
+        self._module.eval()
+        return predict_in_batches(
+            batch_fn,
+            X,
+            batch_size=INFERENCE_BATCH_SIZE,
+            device=self.device_,
+            out_width=out_width,
+            out_dtype=X.dtype,
+        )
+
+    def transform(self, X):
+        """Encode X into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes, of the same float dtype as X.
+        """
+        X = self._validate_for_inference(X)
+        return self._apply(self._encode_batch, X, self.n_components)
+
+    def inverse_transform(self, X):
+        """Decode latent codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, e.g. the output of :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Reconstructions, of the same float dtype as the codes.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but inverse_transform expects "
+                f"n_components={self.n_components} (the width of the codes)."
+            )
+        _check_float32_range(Z)
+        mean, scale = self._tensor_stats()
+        normalizes = self._normalizes()
+
+        def decode(zb):
+            out = self._decode_batch(zb)
+            return out * scale + mean if normalizes else out
+
+        self._module.eval()
+        return predict_in_batches(
+            decode,
+            Z,
+            batch_size=INFERENCE_BATCH_SIZE,
+            device=self.device_,
+            out_width=self.n_features_in_,
+            out_dtype=Z.dtype,
+        )
+
+    def score_samples(self, X):
+        """Per-sample score: higher means more typical of the training data.
+
+        For the deterministic autoencoders this is the negative mean
+        reconstruction error of each row, in the input's units (squared
+        error for ``loss="mse"``, binary cross-entropy for ``loss="bce"``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        X = self._validate_for_inference(X)
+        self._check_input(X)
+        return self._apply(self._score_batch, X, None)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`, so that model selection needs no y.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # ------------------------------------------------------------------
+    # Persistence: weights as arrays, never skorch's embedded pickle
+    # ------------------------------------------------------------------
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_module_state"] = {
+                k: v.detach().cpu().numpy().copy() for k, v in net.module_.state_dict().items()
+            }
+            state["_history"] = _plain(net.history)
+            state["device_"] = str(state["device_"])
+        return state
+
+    def __setstate__(self, state):
+        module_state = state.pop("_module_state", None)
+        history = state.pop("_history", None)
+        super().__setstate__(state)
+        if module_state is None:
+            return
+        device = torch.device(self.device_)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            device = torch.device("cpu")
+        self.device_ = device
+        module = self._make_module(self.n_features_in_)
+        module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in module_state.items()})
+        net = self._make_net(module, device=device, batch_size=1, shuffle_seed=0)
+        net.initialize()
+        net.history = History(history or [])
+        net.module_.eval()
+        self.net_ = net
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _plain(obj):
+    """Recursively turn history rows into plain lists, dicts and floats."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (np.floating, np.integer)):
+        return obj.item()
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu().tolist()
+    return obj

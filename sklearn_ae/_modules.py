@@ -1,0 +1,208 @@
+"""PyTorch building blocks: the maths behind the estimators.
+
+Every module exposes ``encode(x)`` (codes), ``decode_logits(z)`` (the
+decoder's pre-activation output) and ``decode(z)`` (the reconstruction), and
+its ``forward`` returns a dict with at least ``"logits"`` and ``"code"`` so
+that one objective function can read what it needs.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+_ACTIVATIONS = {
+    "identity": nn.Identity,
+    "logistic": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+}
+
+ACTIVATION_NAMES = tuple(_ACTIVATIONS)
+
+
+def make_activation(name):
+    """Return a fresh ``nn.Module`` for the activation called ``name``."""
+    return _ACTIVATIONS[name]()
+
+
+def _topk_mask(z, k):
+    """Keep the ``k`` largest entries of each row of ``z``; zero the rest."""
+    if k >= z.shape[1]:
+        return z
+    threshold = torch.topk(z, k, dim=1).values[:, -1:]
+    return z * (z >= threshold)
+
+
+class _TiedLinear(nn.Module):
+    """A decoder layer that reuses an encoder layer's weights transposed.
+
+    Computes ``y @ W + c`` where ``W`` is the encoder layer's weight
+    (``out x in``), so that it maps back from ``out`` to ``in`` features. Only
+    the bias ``c`` is a parameter of its own.
+    """
+
+    def __init__(self, encoder_layer):
+        super().__init__()
+        # A list hides the shared layer from ``parameters()`` and
+        # ``state_dict()`` of this module: the weight belongs to the encoder.
+        self._source = [encoder_layer]
+        self.bias = nn.Parameter(torch.zeros(encoder_layer.in_features))
+
+    def forward(self, y):
+        return F.linear(y, self._source[0].weight.t(), self.bias)
+
+
+class MLPAutoencoderModule(nn.Module):
+    """A fully connected autoencoder whose decoder mirrors its encoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    hidden_layer_sizes : tuple of int
+        Encoder hidden widths, from the input towards the code. The decoder
+        uses them in reverse.
+    n_components : int
+        Width of the code.
+    activation : str
+        Hidden activation, one of ``ACTIVATION_NAMES``.
+    code_activation : str
+        Activation applied to the code (``"identity"`` gives linear codes as
+        in PCA; ``"logistic"`` gives codes in (0, 1)).
+    output_activation : str
+        Activation turning the decoder's logits into the reconstruction.
+    tied_weights : bool
+        If True each decoder layer uses the transposed weight of its mirror
+        encoder layer and keeps only its own bias.
+    topk : int or None
+        If set, only the ``topk`` largest code units of each sample are kept.
+    """
+
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_components,
+        *,
+        activation="relu",
+        code_activation="identity",
+        output_activation="identity",
+        tied_weights=False,
+        topk=None,
+    ):
+        super().__init__()
+        sizes = [n_features, *hidden_layer_sizes, n_components]
+        self.encoder_layers = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        if tied_weights:
+            decoder = [_TiedLinear(layer) for layer in reversed(self.encoder_layers)]
+        else:
+            decoder = [
+                nn.Linear(b, a) for a, b in zip(reversed(sizes[:-1]), reversed(sizes[1:]))
+            ]
+        self.decoder_layers = nn.ModuleList(decoder)
+        self.hidden_activation = make_activation(activation)
+        self.code_activation = make_activation(code_activation)
+        self.output_activation = make_activation(output_activation)
+        self.topk = topk
+
+    def _hidden(self, layers, x):
+        for layer in layers:
+            x = self.hidden_activation(layer(x))
+        return x
+
+    def encode_pre(self, x):
+        """Pre-activation of the code layer."""
+        h = self._hidden(self.encoder_layers[:-1], x)
+        return self.encoder_layers[-1](h)
+
+    def encode(self, x):
+        z = self.code_activation(self.encode_pre(x))
+        if self.topk is not None:
+            z = _topk_mask(z, self.topk)
+        return z
+
+    def decode_logits(self, z):
+        h = self._hidden(self.decoder_layers[:-1], z)
+        return self.decoder_layers[-1](h)
+
+    def decode(self, z):
+        return self.output_activation(self.decode_logits(z))
+
+    def forward(self, x):
+        code = self.encode(x)
+        return {"code": code, "logits": self.decode_logits(code)}
+
+
+class GaussianLatentModule(nn.Module):
+    """Encoder to a diagonal Gaussian posterior, and an MLP decoder.
+
+    The encoder maps ``x`` to the mean and log-variance of ``q(z|x)``; during
+    training ``forward`` draws ``z`` with the reparameterisation trick, in
+    evaluation mode it uses the mean.
+    """
+
+    # exp(0.5 * 30) stays far from float32 overflow (exp overflows near 88).
+    LOGVAR_MIN, LOGVAR_MAX = -30.0, 20.0
+
+    def __init__(
+        self,
+        n_features,
+        hidden_layer_sizes,
+        n_components,
+        *,
+        activation="relu",
+        output_activation="identity",
+    ):
+        super().__init__()
+        sizes = [n_features, *hidden_layer_sizes]
+        self.encoder_layers = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:])
+        )
+        self.mean_head = nn.Linear(sizes[-1], n_components)
+        self.logvar_head = nn.Linear(sizes[-1], n_components)
+        dec_sizes = [n_components, *reversed(hidden_layer_sizes), n_features]
+        self.decoder_layers = nn.ModuleList(
+            nn.Linear(a, b) for a, b in zip(dec_sizes[:-1], dec_sizes[1:])
+        )
+        self.hidden_activation = make_activation(activation)
+        self.output_activation = make_activation(output_activation)
+        # Learned observation noise (log-variance) of the Gaussian likelihood.
+        self.log_noise = nn.Parameter(torch.zeros(()))
+
+    def _hidden(self, layers, x):
+        for layer in layers:
+            x = self.hidden_activation(layer(x))
+        return x
+
+    def posterior(self, x):
+        h = self._hidden(self.encoder_layers, x)
+        logvar = self.logvar_head(h).clamp(self.LOGVAR_MIN, self.LOGVAR_MAX)
+        return self.mean_head(h), logvar
+
+    def encode(self, x):
+        return self.posterior(x)[0]
+
+    @staticmethod
+    def reparameterize(mean, logvar):
+        return mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+
+    def decode_logits(self, z):
+        h = self._hidden(self.decoder_layers[:-1], z)
+        return self.decoder_layers[-1](h)
+
+    def decode(self, z):
+        return self.output_activation(self.decode_logits(z))
+
+    def forward(self, x):
+        mean, logvar = self.posterior(x)
+        z = self.reparameterize(mean, logvar) if self.training else mean
+        return {
+            "code": z,
+            "mean": mean,
+            "logvar": logvar,
+            "logits": self.decode_logits(z),
+        }
