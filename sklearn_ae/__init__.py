@@ -3,12 +3,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._autoencoder import Autoencoder
+from ._contractive import ContractiveAutoencoder
+from ._denoising import DenoisingAutoencoder
 from ._net import DivergenceError
+from ._sparse import SparseAutoencoder
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Autoencoder",
+    "ContractiveAutoencoder",
+    "DenoisingAutoencoder",
     "DivergenceError",
+    "SparseAutoencoder",
     "__version__",
 ]

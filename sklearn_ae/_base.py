@@ -234,8 +234,13 @@ class _BaseAutoencoder(
         """Return ``penalty(output, x=, module=, epoch=)`` or None."""
         return None
 
-    def _make_corruption(self):
-        """Return ``corrupt(x_batch) -> x_noisy`` for training, or None."""
+    def _make_corruption(self, X, mean, scale):
+        """Return ``corrupt(x_batch) -> x_noisy`` for training, or None.
+
+        ``X`` holds the training rows in model space, where ``x_model =
+        (x - mean) / scale``, so a variant can express corruption in the
+        data's own units.
+        """
         return None
 
     def _make_objective(self):
@@ -270,7 +275,9 @@ class _BaseAutoencoder(
         perm = rng.permutation(n_samples)
         return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
-    def _make_net(self, module, *, device, batch_size, shuffle_seed, valid_ds=None):
+    def _make_net(
+        self, module, *, device, batch_size, shuffle_seed, valid_ds=None, corruption=None
+    ):
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = _OPTIMIZERS[optimizer]
@@ -294,7 +301,7 @@ class _BaseAutoencoder(
         return AutoencoderNet(
             module,
             objective=self._make_objective(),
-            corruption=self._make_corruption(),
+            corruption=corruption,
             shuffle_seed=shuffle_seed,
             optimizer=optimizer,
             lr=self.learning_rate_init,
@@ -365,6 +372,7 @@ class _BaseAutoencoder(
                 batch_size=batch_size,
                 shuffle_seed=shuffle_seed,
                 valid_ds=valid_ds,
+                corruption=self._make_corruption(train_ds.X, fitted["mean_"], fitted["scale_"]),
             )
             net.initialize()
             net.partial_fit(train_ds, None)

@@ -7,6 +7,7 @@ terms that the training history records per epoch.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import torch
 from torch.nn import functional as F
 
 
@@ -34,6 +35,100 @@ def reconstruction_error(logits, target, *, loss, output_activation):
     else:
         err = (output_activation(logits) - target) ** 2
     return err.mean(dim=1)
+
+
+def kl_sparsity(code, target, eps=1e-6):
+    """KL divergence from a target mean activation, averaged over code units.
+
+    ``sum_j KL(rho || rho_hat_j) / n_components`` where ``rho_hat_j`` is the
+    mean activation of unit ``j`` over the batch, for codes in (0, 1).
+
+    Parameters
+    ----------
+    code : Tensor of shape (n_samples, n_components)
+        Sigmoid codes.
+    target : float in (0, 1)
+        The target mean activation ``rho``.
+    eps : float
+        ``rho_hat`` is clipped to ``[eps, 1 - eps]`` so the logarithms stay
+        finite.
+
+    Returns
+    -------
+    Scalar tensor
+    """
+    rho_hat = code.mean(dim=0).clamp(eps, 1 - eps)
+    rho = float(target)
+    kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    return kl.mean()
+
+
+def l1_activity(code):
+    """Mean absolute activation of the codes (an L1 activity penalty)."""
+    return code.abs().mean()
+
+
+def sigmoid_jacobian_sq_norm(code, weight):
+    """Per-sample ``||dh/dx||_F^2`` of a one-layer encoder ``h = sigmoid(W x + b)``.
+
+    The Jacobian's row ``j`` is ``h_j (1 - h_j) W_j``, so its squared
+    Frobenius norm is ``sum_j (h_j (1 - h_j))^2 ||W_j||^2``.
+
+    Parameters
+    ----------
+    code : Tensor of shape (n_samples, n_components)
+        The sigmoid codes ``h``.
+    weight : Tensor of shape (n_components, n_features)
+        The encoder's weight ``W``.
+
+    Returns
+    -------
+    Tensor of shape (n_samples,)
+    """
+    return ((code * (1 - code)) ** 2) @ (weight**2).sum(dim=1)
+
+
+def jacobian_sq_norm_estimate(x, encode):
+    """Per-sample unbiased estimate of ``||d encode(x) / dx||_F^2``.
+
+    With a random sign vector ``u`` (``E[u u^T] = I``) per sample,
+    ``E ||J^T u||^2 = trace(J J^T) = ||J||_F^2`` (Hutchinson's estimator).
+    One vector-Jacobian product costs about one backward pass through the
+    encoder, whatever its depth or code size; the graph is kept so the
+    estimate can be minimised. Rows must be encoded independently of each
+    other (no batch statistics).
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, n_features)
+    encode : callable
+        Maps a batch of inputs to codes of shape (n_samples, n_components).
+
+    Returns
+    -------
+    Tensor of shape (n_samples,)
+    """
+    with torch.enable_grad():
+        x = x.detach().requires_grad_(True)
+        code = encode(x)
+        signs = torch.randint_like(code, 0, 2) * 2 - 1
+        (vjp,) = torch.autograd.grad(code, x, grad_outputs=signs, create_graph=True)
+    return (vjp**2).sum(dim=1)
+
+
+def code_penalty(term, weight, name):
+    """Wrap ``term(output, x, module) -> scalar`` as an objective's penalty.
+
+    The returned ``penalty(output, x=, module=, epoch=)`` adds
+    ``weight * term`` to the loss and records the unweighted term under
+    ``name`` (so the training history shows it even when ``weight`` is 0).
+    """
+
+    def penalty(output, *, x=None, module=None, epoch=1):
+        value = term(output, x, module)
+        return weight * value, {name: value}
+
+    return penalty
 
 
 class ReconstructionObjective:

@@ -28,11 +28,15 @@ def make_activation(name):
 
 
 def _topk_mask(z, k):
-    """Keep the ``k`` largest entries of each row of ``z``; zero the rest."""
+    """Keep the ``k`` largest entries of each row of ``z``; zero the rest.
+
+    Exactly ``k`` entries per row survive, ties included.
+    """
     if k >= z.shape[1]:
         return z
-    threshold = torch.topk(z, k, dim=1).values[:, -1:]
-    return z * (z >= threshold)
+    keep = torch.zeros_like(z, dtype=torch.bool)
+    keep.scatter_(1, torch.topk(z, k, dim=1).indices, True)
+    return z.masked_fill(~keep, 0.0)
 
 
 class _TiedLinear(nn.Module):

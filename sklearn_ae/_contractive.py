@@ -1,0 +1,250 @@
+"""ContractiveAutoencoder: an autoencoder with a locally flat encoder."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval
+
+from ._autoencoder import Autoencoder
+from ._base import _hidden_sizes
+from ._losses import code_penalty, jacobian_sq_norm_estimate, sigmoid_jacobian_sq_norm
+
+
+class ContractiveAutoencoder(Autoencoder):
+    """Autoencoder whose codes are insensitive to small input changes.
+
+    Training adds to the reconstruction error the squared Frobenius norm of
+    the Jacobian of the encoder, ``||dh/dx||_F^2``. The codes then change
+    little along directions the data do not vary in, while reconstruction
+    keeps them sensitive along the data's own directions. The codes are
+    sigmoid activations in (0, 1), as in the original formulation.
+
+    For a one-layer encoder (``hidden_layer_sizes=()``) the norm is computed
+    in closed form, ``sum_j (h_j (1 - h_j))^2 ||W_j||^2``. For deeper
+    encoders it is estimated without bias from one random
+    vector-Jacobian product per sample (Hutchinson's estimator), which costs
+    about one extra backward pass whatever the code size. The penalty's
+    value per epoch is recorded as ``"contractive"`` in ``net_.history``.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent units (the width of the codes). It may exceed
+        ``n_features`` (an over-complete code).
+
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder uses them in reverse. ``()`` gives a single linear
+        map each way.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+
+    output_activation : {"identity", "logistic", "tanh", "relu"} or None, \
+default=None
+        Activation of the reconstruction. None picks ``"identity"`` for
+        ``loss="mse"`` and ``"logistic"`` for ``loss="bce"``.
+
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss: mean squared error, or binary cross-entropy for
+        data in [0, 1] (binary pixels, user x item matrices).
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+default="adam"
+        Optimizer used for training.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+
+    alpha : float, default=1e-4
+        L2 penalty (weight decay) on the network's parameters.
+
+    batch_size : int or "auto", default="auto"
+        Rows per training batch; ``"auto"`` means ``min(200, n_samples)``.
+        Values above the number of training rows are clipped.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows and stop when
+        their loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the weights of the best epoch are kept. When False, training
+        stops once the training loss stalls in the same way.
+
+    validation_fraction : float, default=0.1
+        Share of rows held out (at random, seeded) when ``early_stopping``.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Smallest loss improvement that counts as progress.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the order of the rows in each epoch,
+        the validation split and any training noise. An int gives
+        bitwise-identical results on the CPU across runs; torch's global
+        random state is left untouched.
+
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where to train and infer. ``"auto"`` picks CUDA when available. A
+        CUDA device on a machine without one raises ``ValueError`` at fit.
+
+    verbose : int, default=0
+        If positive, print a table with the loss, validation loss and time
+        of each epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` passed to the net, e.g.
+        ``GradientNormClipping(1.0)`` or a ``ProgressBar``.
+
+    tied_weights : bool, default=False
+        If True, each decoder layer reuses the transposed weight matrix of
+        its mirror encoder layer (``x_hat = g(W.T @ y + c)``) and learns only
+        its bias, halving the decoder's parameters.
+
+    contractive_weight : float, default=0.1
+        Weight of the contractive penalty: the squared Frobenius norm of the
+        encoder's Jacobian ``dh/dx``, averaged over the samples of a batch
+        and added to the reconstruction error. 0 trains a plain autoencoder
+        with sigmoid codes.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the torch module and
+        ``net_.history`` the training history.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Training loss of each epoch (on the standardised data).
+
+    best_loss_ : float
+        Smallest training loss reached.
+
+    validation_scores_ : list of float
+        Negative validation loss of each epoch. Only with
+        ``early_stopping=True``.
+
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with ``early_stopping=True``.
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean removed before training (zeros when the output is
+        not linear).
+
+    scale_ : float
+        Global scale dividing the centred data (1 when the output is not
+        linear).
+
+    device_ : torch.device
+        Device the model lives on.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    Autoencoder : The same network without the contractive penalty.
+    DenoisingAutoencoder : Learns to undo corruption of its input.
+    SparseAutoencoder : Autoencoder with sparse codes.
+
+    References
+    ----------
+    S. Rifai, P. Vincent, X. Muller, X. Glorot and Y. Bengio, "Contractive
+    auto-encoders: explicit invariance during feature extraction",
+    ICML 2011.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import ContractiveAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> cae = ContractiveAutoencoder(n_components=16, hidden_layer_sizes=(),
+    ...                              contractive_weight=0.1, max_iter=5,
+    ...                              random_state=0)
+    >>> codes = cae.fit_transform(X)
+    >>> codes.shape
+    (1797, 16)
+    >>> bool(((codes > 0) & (codes < 1)).all())
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **Autoencoder._parameter_constraints,
+        "contractive_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        callbacks=None,
+        tied_weights=False,
+        contractive_weight=0.1,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            callbacks=callbacks,
+            tied_weights=tied_weights,
+        )
+        self.contractive_weight = contractive_weight
+
+    def _code_activation(self):
+        return "logistic"
+
+    def _make_penalty(self):
+        if _hidden_sizes(self.hidden_layer_sizes):
+
+            def term(output, x, module):
+                return jacobian_sq_norm_estimate(x, module.encode).mean()
+
+        else:
+
+            def term(output, x, module):
+                weight = module.encoder_layers[0].weight
+                return sigmoid_jacobian_sq_norm(output["code"], weight).mean()
+
+        return code_penalty(term, self.contractive_weight, "contractive")

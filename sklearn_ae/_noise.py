@@ -1,0 +1,109 @@
+"""Input corruption for denoising autoencoders, as pure functions of tensors.
+
+Every function draws from torch's global random generator
+(``torch.rand_like``, ``torch.randn_like``). ``fit`` seeds that generator
+inside ``torch.random.fork_rng``, so the noise of a seeded fit is
+reproducible and the user's own random state is left alone.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import torch
+
+NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
+
+
+def gaussian_noise(x, std):
+    """Add centred Gaussian noise of standard deviation ``std``.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, n_features)
+    std : float or Tensor broadcastable to ``x``
+
+    Returns
+    -------
+    Tensor of the shape of ``x``
+    """
+    return x + torch.randn_like(x) * std
+
+
+def masking_noise(x, p, fill=0.0):
+    """Set each entry to ``fill`` with probability ``p``, independently.
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, n_features)
+    p : float in [0, 1]
+    fill : float or Tensor broadcastable to ``x``
+        The value of a masked entry (a per-feature vector is allowed).
+
+    Returns
+    -------
+    Tensor of the shape of ``x``
+    """
+    hit = torch.rand_like(x) < p
+    return torch.where(hit, torch.as_tensor(fill, dtype=x.dtype, device=x.device), x)
+
+
+def salt_pepper_noise(x, p, low, high):
+    """Set each entry, with probability ``p``, to ``low`` or ``high`` (a fair coin).
+
+    Parameters
+    ----------
+    x : Tensor of shape (n_samples, n_features)
+    p : float in [0, 1]
+    low, high : float or Tensor broadcastable to ``x``
+        The "pepper" and "salt" values (per feature when vectors).
+
+    Returns
+    -------
+    Tensor of the shape of ``x``
+    """
+    # One uniform draw decides both: u < p hits the entry, and given a hit,
+    # u < p / 2 happens with probability 1/2.
+    u = torch.rand_like(x)
+    low = torch.as_tensor(low, dtype=x.dtype, device=x.device)
+    high = torch.as_tensor(high, dtype=x.dtype, device=x.device)
+    out = torch.where(u < p, high, x)
+    return torch.where(u < p / 2, low, out)
+
+
+def make_corruption(noise, level, *, mean, scale, low, high, device):
+    """Return ``corrupt(x_batch)`` for batches in model space.
+
+    The estimator trains on ``x_model = (x - mean) / scale``; the noise is
+    defined in the data's own units, so it is mapped to model space here:
+    a Gaussian standard deviation is divided by ``scale`` and a masked
+    entry becomes the model-space image of 0.
+
+    Parameters
+    ----------
+    noise : {"gaussian", "masking", "salt_pepper"}
+    level : float
+        Standard deviation in data units (``"gaussian"``) or the probability
+        that an entry is corrupted (``"masking"``, ``"salt_pepper"``).
+    mean : ndarray of shape (n_features,)
+    scale : float
+    low, high : ndarray of shape (n_features,)
+        Per-feature minimum and maximum of the training data, in model
+        space (used by ``"salt_pepper"``).
+    device : torch.device
+        Where the training batches live.
+
+    Returns
+    -------
+    callable
+    """
+
+    def vector(values):
+        return torch.as_tensor(values, dtype=torch.float32, device=device)
+
+    if noise == "gaussian":
+        std = float(level) / float(scale)
+        return lambda x: gaussian_noise(x, std)
+    if noise == "masking":
+        fill = vector(-mean / scale)
+        return lambda x: masking_noise(x, level, fill)
+    low, high = vector(low), vector(high)
+    return lambda x: salt_pepper_noise(x, level, low, high)

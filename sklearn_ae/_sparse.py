@@ -1,0 +1,292 @@
+"""SparseAutoencoder: an autoencoder whose codes are mostly inactive."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from functools import partial
+from numbers import Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._autoencoder import Autoencoder
+from ._losses import code_penalty, kl_sparsity, l1_activity
+from ._net import predict_in_batches
+
+_CODE_ACTIVATIONS = {"kl": "logistic", "l1": "relu", "topk": "identity"}
+
+
+class SparseAutoencoder(Autoencoder):
+    """Autoencoder whose codes are sparse: few units active per sample.
+
+    Sparsity lets the code be wide, even over-complete (``n_components``
+    larger than the number of features), and still informative: each sample
+    is described by a few active units, like a dictionary of parts. Three
+    ways are offered: a KL penalty pulling each unit's mean sigmoid
+    activation towards ``sparsity_target``, an L1 penalty on ReLU codes, or
+    k-sparse codes that keep only the largest activations of each sample.
+
+    The penalty's value per epoch is recorded as ``"sparsity"`` in
+    ``net_.history``, next to ``"reconstruction"``.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent units (the width of the codes). It may exceed
+        ``n_features`` (an over-complete code).
+
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder uses them in reverse. ``()`` gives a single linear
+        map each way.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+
+    output_activation : {"identity", "logistic", "tanh", "relu"} or None, \
+default=None
+        Activation of the reconstruction. None picks ``"identity"`` for
+        ``loss="mse"`` and ``"logistic"`` for ``loss="bce"``.
+
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss: mean squared error, or binary cross-entropy for
+        data in [0, 1] (binary pixels, user x item matrices).
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+default="adam"
+        Optimizer used for training.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+
+    alpha : float, default=1e-4
+        L2 penalty (weight decay) on the network's parameters.
+
+    batch_size : int or "auto", default="auto"
+        Rows per training batch; ``"auto"`` means ``min(200, n_samples)``.
+        Values above the number of training rows are clipped.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows and stop when
+        their loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the weights of the best epoch are kept. When False, training
+        stops once the training loss stalls in the same way.
+
+    validation_fraction : float, default=0.1
+        Share of rows held out (at random, seeded) when ``early_stopping``.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Smallest loss improvement that counts as progress.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the order of the rows in each epoch,
+        the validation split and any training noise. An int gives
+        bitwise-identical results on the CPU across runs; torch's global
+        random state is left untouched.
+
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where to train and infer. ``"auto"`` picks CUDA when available. A
+        CUDA device on a machine without one raises ``ValueError`` at fit.
+
+    verbose : int, default=0
+        If positive, print a table with the loss, validation loss and time
+        of each epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` passed to the net, e.g.
+        ``GradientNormClipping(1.0)`` or a ``ProgressBar``.
+
+    tied_weights : bool, default=False
+        If True, each decoder layer reuses the transposed weight matrix of
+        its mirror encoder layer (``x_hat = g(W.T @ y + c)``) and learns only
+        its bias, halving the decoder's parameters.
+
+    sparsity : {"kl", "l1", "topk"}, default="kl"
+        How the codes are made sparse:
+
+        - ``"kl"``: sigmoid codes in (0, 1), with a penalty on the KL
+          divergence between ``sparsity_target`` and each unit's mean
+          activation over a batch (averaged over the units).
+        - ``"l1"``: ReLU codes (exact zeros), with a penalty on their mean
+          absolute value.
+        - ``"topk"``: linear codes of which only the ``k`` largest of each
+          sample are kept and the rest set to zero, in training and in
+          :meth:`transform` alike (a k-sparse autoencoder; no penalty).
+
+    sparsity_target : float, default=0.05
+        The share of the code that should be active, in (0, 1). For
+        ``"kl"`` the target mean activation of every unit; for ``"topk"``
+        the share of units kept per sample, ``k = max(1,
+        round(sparsity_target * n_components))``. Ignored for ``"l1"``.
+
+    sparsity_weight : float, default=1.0
+        Weight of the sparsity penalty against the reconstruction error
+        (which is computed on standardised data when the output is linear).
+        Ignored for ``"topk"``.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the torch module and
+        ``net_.history`` the training history.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Training loss of each epoch (on the standardised data).
+
+    best_loss_ : float
+        Smallest training loss reached.
+
+    validation_scores_ : list of float
+        Negative validation loss of each epoch. Only with
+        ``early_stopping=True``.
+
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with ``early_stopping=True``.
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean removed before training (zeros when the output is
+        not linear).
+
+    scale_ : float
+        Global scale dividing the centred data (1 when the output is not
+        linear).
+
+    device_ : torch.device
+        Device the model lives on.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    mean_activation_ : ndarray of shape (n_components,)
+        Mean code of each unit over the training data, after training.
+        With ``sparsity="kl"`` these are close to ``sparsity_target``.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.decomposition.DictionaryLearning : Sparse codes over a learned
+        linear dictionary.
+    Autoencoder : The same network without a sparsity constraint.
+    DenoisingAutoencoder : Learns to undo corruption of its input.
+    ContractiveAutoencoder : Autoencoder with a locally robust encoder.
+
+    References
+    ----------
+    A. Ng, "Sparse autoencoder", CS294A lecture notes, Stanford, 2011.
+
+    A. Makhzani and B. Frey, "k-sparse autoencoders", ICLR 2014.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import SparseAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> sae = SparseAutoencoder(n_components=100, sparsity="topk",
+    ...                         sparsity_target=0.1, max_iter=5,
+    ...                         random_state=0)
+    >>> codes = sae.fit_transform(X)
+    >>> codes.shape
+    (1797, 100)
+    >>> set((codes != 0).sum(axis=1).tolist())  # k = 0.1 * 100 per sample
+    {10}
+    """
+
+    _parameter_constraints: dict = {
+        **Autoencoder._parameter_constraints,
+        "sparsity": [StrOptions(set(_CODE_ACTIVATIONS))],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        output_activation=None,
+        loss="mse",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        callbacks=None,
+        tied_weights=False,
+        sparsity="kl",
+        sparsity_target=0.05,
+        sparsity_weight=1.0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            output_activation=output_activation,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            callbacks=callbacks,
+            tied_weights=tied_weights,
+        )
+        self.sparsity = sparsity
+        self.sparsity_target = sparsity_target
+        self.sparsity_weight = sparsity_weight
+
+    def _code_activation(self):
+        return _CODE_ACTIVATIONS[self.sparsity]
+
+    def _topk(self):
+        if self.sparsity != "topk":
+            return None
+        return max(1, round(self.sparsity_target * self.n_components))
+
+    def _make_penalty(self):
+        if self.sparsity == "topk":
+            return None
+        target = self.sparsity_target
+        measure = l1_activity if self.sparsity == "l1" else partial(kl_sparsity, target=target)
+
+        def term(output, x, module):
+            return measure(output["code"])
+
+        return code_penalty(term, self.sparsity_weight, "sparsity")
+
+    def _fitted_extras(self, net, X):
+        codes = predict_in_batches(
+            net.module_.encode,
+            X,
+            batch_size=self._batch_size(X.shape[0]),
+            device=net.device,
+            out_width=self.n_components,
+            out_dtype=X.dtype,
+        )
+        return {"mean_activation_": codes.mean(axis=0, dtype=float)}
