@@ -10,6 +10,13 @@ def digits():
     return X / 16.0, y
 
 
+@pytest.fixture(scope="session")
+def digits_split(digits):
+    """The first 1000 scaled digits to train on, the other 797 held out."""
+    X = digits[0]
+    return X[:1000], X[1000:]
+
+
 @pytest.fixture
 def small_X():
     rng = np.random.RandomState(0)

@@ -46,9 +46,8 @@ def test_random_projection_estimate_is_unbiased_for_a_deep_encoder():
 # The estimator on digits
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize("hidden", [(), (32,)], ids=["one-layer", "deep"])
-def test_penalty_lowers_the_encoder_jacobian_norm(digits, hidden):
-    X = digits[0]
-    X_train, X_test = X[:1000], X[1000:1200]
+def test_penalty_lowers_the_encoder_jacobian_norm(digits_split, hidden):
+    X_train, X_test = digits_split[0], digits_split[1][:200]
     kw = dict(n_components=16, hidden_layer_sizes=hidden, max_iter=30, batch_size=50,
               learning_rate_init=3e-3, random_state=0)
     norms, errors = {}, {}

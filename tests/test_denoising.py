@@ -85,12 +85,6 @@ SIZE = dict(n_components=32, hidden_layer_sizes=(64,), max_iter=40, batch_size=5
 
 
 @pytest.fixture(scope="module")
-def digits_split(digits):
-    X = digits[0]
-    return X[:1000], X[1000:]
-
-
-@pytest.fixture(scope="module")
 def plain_models(digits_split):
     X_train, _ = digits_split
     ae = Autoencoder(**SIZE).fit(X_train)

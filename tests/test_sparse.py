@@ -50,12 +50,6 @@ KL = dict(sparsity="kl", sparsity_target=0.05, hidden_layer_sizes=(128,), max_it
 
 
 @pytest.fixture(scope="module")
-def digits_split(digits):
-    X = digits[0]
-    return X[:1000], X[1000:]
-
-
-@pytest.fixture(scope="module")
 def kl_model(digits_split):
     return SparseAutoencoder(sparsity_weight=3.0, **KL, **OVERCOMPLETE).fit(digits_split[0])
 

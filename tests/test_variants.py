@@ -91,6 +91,15 @@ def test_inference_is_deterministic_and_keeps_dtype(small_X, cls, params):
 
 
 @pytest.mark.parametrize("cls, params", VARIANTS)
+def test_early_stopping_scores_the_validation_rows(small_X, cls, params):
+    # Validation batches are scored without noise but with the penalty,
+    # which for the contractive net needs gradients outside training.
+    est = _make(cls, params, max_iter=3, early_stopping=True).fit(small_X)
+    assert len(est.validation_scores_) == 3
+    assert np.all(np.isfinite(est.validation_scores_))
+
+
+@pytest.mark.parametrize("cls, params", VARIANTS)
 def test_pickle_round_trip_and_pandas_output(small_X, cls, params):
     df = pd.DataFrame(small_X, columns=list("abcdef"))
     est = _make(cls, params).set_output(transform="pandas").fit(df)
@@ -134,3 +143,17 @@ def test_variants_are_autoencoders():
         # Every parent parameter is explicit in the signature (scikit-learn
         # reads them from it), next to the variant's own.
         assert set(Autoencoder().get_params()) < set(cls().get_params())
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("cls, params", VARIANTS)
+def test_trains_and_infers_on_cuda(small_X, cls, params):
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
+    a = _make(cls, params, device="cuda").fit(small_X)
+    b = _make(cls, params, device="cuda").fit(small_X)
+    assert a.device_.type == "cuda"
+    codes = a.transform(small_X)
+    assert codes.dtype == small_X.dtype
+    np.testing.assert_allclose(codes, b.transform(small_X), rtol=1e-4, atol=1e-5)
+    assert np.all(np.isfinite(a.inverse_transform(codes)))
