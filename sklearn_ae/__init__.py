@@ -4,11 +4,13 @@
 
 from ._autoencoder import Autoencoder
 from ._net import DivergenceError
+from ._variational import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Autoencoder",
     "DivergenceError",
+    "VariationalAutoencoder",
     "__version__",
 ]

@@ -3,7 +3,7 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_ae import Autoencoder
+from sklearn_ae import Autoencoder, VariationalAutoencoder
 
 # Few epochs and a small network keep the ~50 checks per estimator fast; the
 # checks test the API contract, not the quality of the fit.
@@ -11,6 +11,7 @@ FAST = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
 
 ESTIMATORS = [
     Autoencoder(**FAST),
+    VariationalAutoencoder(**FAST),
 ]
 
 # Every entry needs a reason a reviewer would accept.
