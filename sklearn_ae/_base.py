@@ -149,8 +149,6 @@ class _BaseAutoencoder(
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
-        output_activation=None,
-        loss="mse",
         optimizer="adam",
         learning_rate_init=1e-3,
         alpha=1e-4,
@@ -165,11 +163,11 @@ class _BaseAutoencoder(
         verbose=0,
         callbacks=None,
     ):
+        # ``loss`` and ``output_activation`` are stored by the deterministic
+        # autoencoders (``Autoencoder``); the VAE's ``likelihood`` replaces them.
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha

@@ -306,29 +306,28 @@ default="adam"
         verbose=0,
         callbacks=None,
     ):
-        # The likelihood replaces the base's ``loss`` and
-        # ``output_activation``, so the parameters are stored here rather
-        # than through the base's ``__init__``.
-        self.n_components = n_components
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
         self.beta = beta
         self.likelihood = likelihood
         self.kl_warmup = kl_warmup
         self.free_bits = free_bits
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.optimizer = optimizer
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.n_iter_no_change = n_iter_no_change
-        self.tol = tol
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
-        self.callbacks = callbacks
 
     # ------------------------------------------------------------------
     # Hooks
