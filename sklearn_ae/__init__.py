@@ -7,6 +7,7 @@ from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._net import DivergenceError
 from ._sparse import SparseAutoencoder
+from ._variational import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
@@ -16,5 +17,6 @@ __all__ = [
     "DenoisingAutoencoder",
     "DivergenceError",
     "SparseAutoencoder",
+    "VariationalAutoencoder",
     "__version__",
 ]

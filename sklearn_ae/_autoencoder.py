@@ -200,8 +200,6 @@ default="adam"
             n_components=n_components,
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
-            output_activation=output_activation,
-            loss=loss,
             optimizer=optimizer,
             learning_rate_init=learning_rate_init,
             alpha=alpha,
@@ -216,6 +214,8 @@ default="adam"
             verbose=verbose,
             callbacks=callbacks,
         )
+        self.output_activation = output_activation
+        self.loss = loss
         self.tied_weights = tied_weights
 
     def _code_activation(self):

@@ -149,8 +149,6 @@ class _BaseAutoencoder(
         *,
         hidden_layer_sizes=(100,),
         activation="relu",
-        output_activation=None,
-        loss="mse",
         optimizer="adam",
         learning_rate_init=1e-3,
         alpha=1e-4,
@@ -165,11 +163,11 @@ class _BaseAutoencoder(
         verbose=0,
         callbacks=None,
     ):
+        # ``loss`` and ``output_activation`` are stored by the deterministic
+        # autoencoders (``Autoencoder``); the VAE's ``likelihood`` replaces them.
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
-        self.output_activation = output_activation
-        self.loss = loss
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
         self.alpha = alpha
@@ -206,16 +204,21 @@ class _BaseAutoencoder(
                 f"output_activation={self.output_activation!r}."
             )
 
+    def _unit_interval_settings(self):
+        """The setting that needs X in [0, 1] and the one that does not (for errors)."""
+        return f"loss={self.loss!r}", "loss='mse'"
+
     def _check_input(self, X, name="X"):
         """Checks of the values of X beyond finiteness (run in fit and score)."""
         if self._requires_unit_interval() and X.size:
             lo, hi = float(X.min()), float(X.max())
             if lo < 0 or hi > 1:
+                setting, alternative = self._unit_interval_settings()
                 raise ValueError(
-                    f"{type(self).__name__} with loss={self.loss!r} needs {name} in "
+                    f"{type(self).__name__} with {setting} needs {name} in "
                     f"[0, 1] (binary targets or probabilities), but {name} ranges "
                     f"from {lo:.6g} to {hi:.6g}. Scale it (e.g. MinMaxScaler) or use "
-                    "loss='mse'."
+                    f"{alternative}."
                 )
 
     def _normalizes(self):
@@ -254,6 +257,10 @@ class _BaseAutoencoder(
         """Extra fitted attributes a variant derives after training."""
         return {}
 
+    def _training_callbacks(self):
+        """Extra ``(name, callback)`` pairs, run before early stopping each epoch."""
+        return []
+
     # ------------------------------------------------------------------
     # Fitting
     # ------------------------------------------------------------------
@@ -281,7 +288,7 @@ class _BaseAutoencoder(
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = _OPTIMIZERS[optimizer]
-        callbacks = [("epoch_guard", EpochGuard())]
+        callbacks = [("epoch_guard", EpochGuard()), *self._training_callbacks()]
         monitor = "valid_loss" if valid_ds is not None else "train_loss"
         callbacks.append(
             (

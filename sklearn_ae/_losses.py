@@ -7,6 +7,8 @@ terms that the training history records per epoch.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
+
 import torch
 from torch.nn import functional as F
 
@@ -163,3 +165,132 @@ class ReconstructionObjective:
             return recon, {}
         extra, terms = self.penalty(output, x=x, module=module, epoch=epoch)
         return recon + extra, {"reconstruction": recon, **terms}
+
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def gaussian_kl(mean, logvar):
+    """KL divergence from ``N(mean, exp(logvar))`` to ``N(0, 1)``, per unit.
+
+    Parameters
+    ----------
+    mean, logvar : Tensor of shape (n_samples, n_components)
+        Parameters of the diagonal Gaussian posterior ``q(z|x)``.
+
+    Returns
+    -------
+    Tensor of shape (n_samples, n_components)
+        ``0.5 * (mean**2 + exp(logvar) - 1 - logvar)``, in nats; sum over
+        the last axis for the KL of each sample.
+    """
+    return 0.5 * (mean.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def log_likelihood(logits, target, *, likelihood, log_noise=None):
+    """Per-sample ``log p(x|z)``, summed over features (in nats).
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n_samples, n_features)
+        The decoder's output: the mean of a Gaussian, or the logits of a
+        Bernoulli.
+    target : Tensor of shape (n_samples, n_features)
+        The observed ``x``.
+    likelihood : {"gaussian", "bernoulli"}
+        The observation model ``p(x|z)``.
+    log_noise : Tensor or None
+        Log-variance of the Gaussian observation noise (one shared value);
+        required for ``"gaussian"``, ignored for ``"bernoulli"``.
+
+    Returns
+    -------
+    Tensor of shape (n_samples,)
+    """
+    if likelihood == "bernoulli":
+        ll = -F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    else:
+        sq = (target - logits).pow(2)
+        ll = -0.5 * (_LOG_2PI + log_noise + sq * torch.exp(-log_noise))
+    return ll.sum(dim=1)
+
+
+def kl_weight(epoch, *, beta, warmup):
+    """Weight of the KL term at 1-based ``epoch`` with a linear warm-up.
+
+    The weight rises linearly from ``beta / warmup`` at the first epoch to
+    ``beta`` at epoch ``warmup`` and stays there; ``warmup=0`` means no
+    warm-up.
+    """
+    if warmup <= 0:
+        return float(beta)
+    return float(beta) * min(1.0, max(int(epoch), 1) / warmup)
+
+
+def free_bits_kl(kl_units, free_bits):
+    """Batch KL with each unit's batch-mean KL floored at ``free_bits`` nats.
+
+    The free-bits objective of Kingma et al. (2016): units whose average KL
+    is below the floor get no gradient pushing them further towards the
+    prior, so they are not switched off early in training.
+
+    Parameters
+    ----------
+    kl_units : Tensor of shape (n_samples, n_components)
+        Per-sample, per-unit KL, as returned by :func:`gaussian_kl`.
+    free_bits : float
+        Floor in nats per unit; 0 returns the plain mean KL per sample.
+
+    Returns
+    -------
+    Tensor (scalar)
+        The sum over units of the floored batch-mean KL.
+    """
+    per_unit = kl_units.mean(dim=0)
+    if free_bits > 0:
+        per_unit = torch.clamp(per_unit, min=float(free_bits))
+    return per_unit.sum()
+
+
+class VariationalObjective:
+    """The negative (beta-weighted) ELBO of a Gaussian-latent autoencoder.
+
+    Per batch, the loss is ``reconstruction + w * kl`` averaged over
+    samples, where ``reconstruction = -log p(x|z)`` for one reparameterised
+    draw ``z`` (the posterior mean in evaluation mode), ``kl`` is the
+    analytic ``KL(q(z|x) || N(0, I))`` (with free bits if set) and ``w`` is
+    ``beta`` after the warm-up (:func:`kl_weight`). The terms recorded per
+    epoch are the plain reconstruction and KL, per sample, in nats.
+
+    Parameters
+    ----------
+    likelihood : {"gaussian", "bernoulli"}
+    beta : float
+    warmup : int
+        Epochs of linear KL warm-up (0 for none).
+    free_bits : float
+        Nats per latent unit below which the KL is not penalised.
+    """
+
+    def __init__(self, likelihood, *, beta=1.0, warmup=0, free_bits=0.0):
+        self.likelihood = likelihood
+        self.beta = beta
+        self.warmup = warmup
+        self.free_bits = free_bits
+
+    def reconstruction(self, logits, target, module):
+        """Per-sample ``-log p(x|z)`` in nats."""
+        return -log_likelihood(
+            logits,
+            target,
+            likelihood=self.likelihood,
+            log_noise=getattr(module, "log_noise_var", None),
+        )
+
+    def __call__(self, output, target, *, x=None, module=None, epoch=1):
+        recon = self.reconstruction(output["logits"], target, module).mean()
+        kl_units = gaussian_kl(output["mean"], output["logvar"])
+        penalised = free_bits_kl(kl_units, self.free_bits)
+        weight = kl_weight(epoch, beta=self.beta, warmup=self.warmup)
+        loss = recon + weight * penalised
+        return loss, {"reconstruction": recon, "kl": kl_units.sum(dim=1).mean()}

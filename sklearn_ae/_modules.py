@@ -146,11 +146,32 @@ class GaussianLatentModule(nn.Module):
 
     The encoder maps ``x`` to the mean and log-variance of ``q(z|x)``; during
     training ``forward`` draws ``z`` with the reparameterisation trick, in
-    evaluation mode it uses the mean.
+    evaluation mode it uses the mean, so inference is deterministic.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input.
+    hidden_layer_sizes : tuple of int
+        Encoder hidden widths; the decoder uses them in reverse.
+    n_components : int
+        Number of latent units.
+    activation : str
+        Hidden activation, one of ``ACTIVATION_NAMES``.
+    output_activation : str
+        Turns the decoder's logits into the mean of ``p(x|z)``.
+    observation_noise : bool
+        If True, the module learns one shared log-variance of a Gaussian
+        ``p(x|z)``, exposed (clamped) as ``log_noise_var``.
     """
 
-    # exp(0.5 * 30) stays far from float32 overflow (exp overflows near 88).
+    # Log-variances are clamped so that float32 ``exp`` never overflows
+    # (it does above ~88) nor underflows to a zero variance.
     LOGVAR_MIN, LOGVAR_MAX = -30.0, 20.0
+    # The shared observation variance stays within [6e-6, 1.6e5] times the
+    # squared scale of the (standardised) data, so the likelihood cannot
+    # become unbounded on data the decoder reproduces exactly.
+    LOG_NOISE_MIN, LOG_NOISE_MAX = -12.0, 12.0
 
     def __init__(
         self,
@@ -160,6 +181,7 @@ class GaussianLatentModule(nn.Module):
         *,
         activation="relu",
         output_activation="identity",
+        observation_noise=True,
     ):
         super().__init__()
         sizes = [n_features, *hidden_layer_sizes]
@@ -174,8 +196,17 @@ class GaussianLatentModule(nn.Module):
         )
         self.hidden_activation = make_activation(activation)
         self.output_activation = make_activation(output_activation)
-        # Learned observation noise (log-variance) of the Gaussian likelihood.
-        self.log_noise = nn.Parameter(torch.zeros(()))
+        if observation_noise:
+            self.log_noise = nn.Parameter(torch.zeros(()))
+        else:
+            self.register_parameter("log_noise", None)
+
+    @property
+    def log_noise_var(self):
+        """Clamped log-variance of the Gaussian observation noise, or None."""
+        if self.log_noise is None:
+            return None
+        return self.log_noise.clamp(self.LOG_NOISE_MIN, self.LOG_NOISE_MAX)
 
     def _hidden(self, layers, x):
         for layer in layers:
@@ -183,6 +214,7 @@ class GaussianLatentModule(nn.Module):
         return x
 
     def posterior(self, x):
+        """Mean and clamped log-variance of ``q(z|x)``."""
         h = self._hidden(self.encoder_layers, x)
         logvar = self.logvar_head(h).clamp(self.LOGVAR_MIN, self.LOGVAR_MAX)
         return self.mean_head(h), logvar
@@ -191,8 +223,11 @@ class GaussianLatentModule(nn.Module):
         return self.posterior(x)[0]
 
     @staticmethod
-    def reparameterize(mean, logvar):
-        return mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+    def reparameterize(mean, logvar, eps=None):
+        """``mean + std * eps``; ``eps`` is drawn from torch's RNG if None."""
+        if eps is None:
+            eps = torch.randn_like(mean)
+        return mean + torch.exp(0.5 * logvar) * eps
 
     def decode_logits(self, z):
         h = self._hidden(self.decoder_layers[:-1], z)

@@ -8,6 +8,7 @@ from sklearn_ae import (
     ContractiveAutoencoder,
     DenoisingAutoencoder,
     SparseAutoencoder,
+    VariationalAutoencoder,
 )
 
 # Few epochs and a small network keep the ~50 checks per estimator fast; the
@@ -19,6 +20,7 @@ ESTIMATORS = [
     DenoisingAutoencoder(**FAST),
     SparseAutoencoder(**FAST),
     ContractiveAutoencoder(**FAST),
+    VariationalAutoencoder(**FAST),
 ]
 
 # Every entry needs a reason a reviewer would accept.

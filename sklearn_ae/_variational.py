@@ -1,0 +1,504 @@
+"""VariationalAutoencoder: a generative autoencoder with a Gaussian latent space."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import INFERENCE_BATCH_SIZE, _BaseAutoencoder, _hidden_sizes
+from ._losses import VariationalObjective, gaussian_kl
+from ._modules import GaussianLatentModule
+from ._net import predict_in_batches
+
+#: A latent unit is active when the variance, across the training data, of
+#: its posterior mean exceeds this (Burda et al., 2016).
+ACTIVITY_THRESHOLD = 0.01
+
+#: Draws of z per sample (antithetic pairs, fixed seed) estimating the
+#: expected log-likelihood in ``score_samples``.
+N_SCORE_DRAWS = 16
+
+
+class _RestartEarlyStoppingDuringWarmup(Callback):
+    """Keep early stopping from judging epochs whose KL weight is still rising.
+
+    During the KL warm-up the loss grows with the weight, so these epochs
+    neither count as misses nor stand as the best epoch: early stopping
+    starts afresh from the first epoch at full weight.
+    """
+
+    def __init__(self, warmup):
+        self.warmup = warmup
+
+    def on_epoch_end(self, net, **kwargs):
+        stopper = dict(net.callbacks_).get("early_stopping")
+        if stopper is not None and len(net.history) <= self.warmup:
+            stopper.misses_ = 0
+            stopper.dynamic_threshold_ = np.inf if stopper.lower_is_better else -np.inf
+
+
+class VariationalAutoencoder(_BaseAutoencoder):
+    """Variational autoencoder (VAE) as a scikit-learn transformer and sampler.
+
+    The encoder maps each sample to a diagonal Gaussian posterior
+    ``q(z|x) = N(mu(x), diag(sigma(x)**2))`` over ``n_components`` latent
+    units and the decoder maps a latent point to the mean of ``p(x|z)``.
+    Training maximises the evidence lower bound (ELBO)
+    ``E_q[log p(x|z)] - beta * KL(q(z|x) || N(0, I))`` with one
+    reparameterised draw of ``z`` per sample and step. The KL term pulls the
+    codes of all samples into one standard normal cloud, so that, unlike a
+    plain autoencoder's, every region of the latent space decodes to
+    something plausible and :meth:`sample` can generate new data.
+
+    ``transform`` returns the posterior mean ``mu(x)`` (deterministic),
+    ``inverse_transform`` decodes latent points to the mean of ``p(x|z)``,
+    ``sample`` decodes draws from the prior and ``score_samples`` returns
+    each sample's ELBO, a lower bound on ``log p(x)``.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent units.
+
+    beta : float, default=1.0
+        Weight of the KL term in the training objective. ``beta=1`` is the
+        ELBO; larger values give smoother, more disentangled but blurrier
+        models (beta-VAE) and, when too large, a collapsed posterior (no
+        active unit, see ``n_active_components_``). It does not enter
+        :meth:`score_samples`, which always reports the plain ELBO.
+
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Observation model ``p(x|z)``. ``"gaussian"``: a linear decoder mean
+        with one learned noise variance shared by all features (see Notes);
+        the data are standardised inside the estimator. ``"bernoulli"``: a
+        sigmoid decoder giving per-feature probabilities; X must lie in
+        [0, 1] (binary data, or grey levels as is usual for images).
+
+    kl_warmup : int, default=0
+        Number of epochs over which the KL weight rises linearly from
+        ``beta / kl_warmup`` to ``beta`` (KL annealing), which lets the
+        decoder learn to use the codes before the KL term pulls them to the
+        prior. 0 disables the warm-up. Early stopping only judges epochs
+        after the warm-up.
+
+    free_bits : float, default=0.0
+        Nats per latent unit below which the (batch-averaged) KL of that
+        unit is not penalised (Kingma et al., 2016); a small value such as
+        0.1 to 0.5 keeps units from being switched off. The KL recorded in
+        ``kl_curve_`` and the ELBO of :meth:`score_samples` are unaffected.
+
+    hidden_layer_sizes : int or tuple of int, default=(100,)
+        Widths of the encoder's hidden layers, from the input towards the
+        latent layer; the decoder uses them in reverse.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
+        Activation of the hidden layers.
+
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+default="adam"
+        Optimizer used for training.
+
+    learning_rate_init : float, default=1e-3
+        Learning rate.
+
+    alpha : float, default=1e-4
+        L2 penalty (weight decay) on the network's parameters.
+
+    batch_size : int or "auto", default="auto"
+        Rows per training batch; ``"auto"`` means ``min(200, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows and stop when their
+        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs,
+        keeping the best weights. When False, training stops once the
+        training loss stalls in the same way.
+
+    validation_fraction : float, default=0.1
+        Share of rows held out (at random, seeded) when ``early_stopping``.
+
+    n_iter_no_change : int, default=10
+        Epochs without an improvement of at least ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Smallest loss improvement (in nats per sample) that counts as
+        progress.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the order of the rows, the validation
+        split and the reparameterisation noise of training. An int gives
+        bitwise-identical models on the CPU; torch's global random state is
+        left untouched. (:meth:`sample` takes its own ``random_state``.)
+
+    device : {"cpu", "cuda", "auto"} or str, default="cpu"
+        Where to train and infer.
+
+    verbose : int, default=0
+        If positive, print a table of the losses of each epoch.
+
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` passed to the net.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net; ``net_.module_`` is the torch module and
+        ``net_.history`` records ``reconstruction`` and ``kl`` per epoch.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    loss_curve_ : list of float
+        Training objective of each epoch (negative beta-weighted ELBO per
+        sample, with warm-up and free bits, on the scale the net trains on).
+
+    best_loss_ : float
+        Smallest training loss reached.
+
+    reconstruction_curve_ : list of float
+        Mean ``-log p(x|z)`` per sample of each epoch, in nats and in the
+        data's units, for one draw of ``z`` per sample. With ``beta=1``,
+        ``-(reconstruction_curve_[-1] + kl_curve_[-1])`` estimates the mean
+        training ELBO, comparable with ``score(X_train)``.
+
+    kl_curve_ : list of float
+        Mean ``KL(q(z|x) || N(0, I))`` per sample of each epoch, in nats.
+
+    component_activity_ : ndarray of shape (n_components,)
+        Variance, across the training data, of each unit's posterior mean.
+
+    n_active_components_ : int
+        Number of active latent units: those whose ``component_activity_``
+        exceeds 0.01 (Burda et al., 2016). 0 means the posterior collapsed
+        (a ``ConvergenceWarning`` is raised at fit).
+
+    noise_variance_ : float or None
+        Learned variance of the Gaussian observation noise, in the data's
+        squared units; None for ``likelihood="bernoulli"``.
+
+    validation_scores_ : list of float
+        Negative validation loss of each epoch. Only with
+        ``early_stopping=True``.
+
+    best_validation_score_ : float
+        Best of ``validation_scores_``. Only with ``early_stopping=True``.
+
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean removed before training (zeros for
+        ``likelihood="bernoulli"``).
+
+    scale_ : float
+        Global scale dividing the centred data (1 for
+        ``likelihood="bernoulli"``).
+
+    device_ : torch.device
+        Device the model lives on.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+    sklearn.mixture.GaussianMixture : Density model that can also sample.
+    sklearn.neighbors.KernelDensity : Non-parametric density that can sample.
+    Autoencoder : Deterministic autoencoder.
+    DenoisingAutoencoder : Learns to undo corruption of its input.
+    SparseAutoencoder : Autoencoder with sparse codes.
+
+    Notes
+    -----
+    With ``likelihood="gaussian"`` the observation variance is learned
+    (one value shared by all features) rather than fixed. Any variance
+    gives a valid ELBO, but a fixed one sets an arbitrary balance between
+    the reconstruction and KL terms (a too large one collapses the
+    posterior, a too small one ignores the prior); learning it calibrates
+    the decoder, tightens the bound and makes ``beta`` mean the same thing
+    whatever the data's scale (Rybkin et al., 2021). Its log-variance is
+    clamped to a bounded range so the likelihood stays bounded on data the
+    decoder reproduces exactly.
+
+    The ELBO of :meth:`score_samples` is a log-density bound in the data's
+    units: the standardisation ``(x - mean_) / scale_`` applied inside the
+    estimator is accounted for by its Jacobian, ``-n_features_in_ *
+    log(scale_)``. For ``likelihood="bernoulli"`` with non-binary X it is
+    the usual cross-entropy objective rather than a normalised density, but
+    it still ranks samples.
+
+    References
+    ----------
+    D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes", ICLR
+    2014.
+
+    Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted
+    Autoencoders", ICLR 2016.
+
+    D. P. Kingma et al., "Improved Variational Inference with Inverse
+    Autoregressive Flow", NeurIPS 2016 (free bits).
+
+    O. Rybkin, K. Daniilidis and S. Levine, "Simple and Effective VAE
+    Training with Calibrated Decoders", ICML 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import VariationalAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VariationalAutoencoder(n_components=4, likelihood="bernoulli",
+    ...                              max_iter=5, random_state=0)
+    >>> codes = vae.fit_transform(X / 16)
+    >>> codes.shape
+    (1797, 4)
+    >>> vae.sample(3, random_state=0).shape
+    (3, 64)
+    >>> vae.score_samples(X[:2] / 16).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **{
+            name: rule
+            for name, rule in _BaseAutoencoder._parameter_constraints.items()
+            if name not in ("loss", "output_activation")
+        },
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "kl_warmup": [Interval(Integral, 0, None, closed="left")],
+        "free_bits": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        beta=1.0,
+        likelihood="gaussian",
+        kl_warmup=0,
+        free_bits=0.0,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        optimizer="adam",
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        random_state=None,
+        device="cpu",
+        verbose=0,
+        callbacks=None,
+    ):
+        super().__init__(
+            n_components=n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate_init=learning_rate_init,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            random_state=random_state,
+            device=device,
+            verbose=verbose,
+            callbacks=callbacks,
+        )
+        self.beta = beta
+        self.likelihood = likelihood
+        self.kl_warmup = kl_warmup
+        self.free_bits = free_bits
+
+    # ------------------------------------------------------------------
+    # Hooks
+    # ------------------------------------------------------------------
+    def _output_activation_name(self):
+        """The mean of p(x|z): linear for a Gaussian, sigmoid for a Bernoulli."""
+        return "logistic" if self.likelihood == "bernoulli" else "identity"
+
+    def _requires_unit_interval(self):
+        return self.likelihood == "bernoulli"
+
+    def _unit_interval_settings(self):
+        return "likelihood='bernoulli'", "likelihood='gaussian'"
+
+    def _check_params(self):
+        """Every combination the constraints allow is valid."""
+
+    def _make_module(self, n_features):
+        return GaussianLatentModule(
+            n_features,
+            _hidden_sizes(self.hidden_layer_sizes),
+            self.n_components,
+            activation=self.activation,
+            output_activation=self._output_activation_name(),
+            observation_noise=self.likelihood == "gaussian",
+        )
+
+    def _make_objective(self):
+        return VariationalObjective(
+            self.likelihood,
+            beta=self.beta,
+            warmup=self.kl_warmup,
+            free_bits=self.free_bits,
+        )
+
+    def _training_callbacks(self):
+        if self.kl_warmup > 0:
+            return [("kl_warmup", _RestartEarlyStoppingDuringWarmup(self.kl_warmup))]
+        return []
+
+    def _fitted_extras(self, net, X):
+        means = predict_in_batches(
+            net.module_.encode,
+            X,
+            batch_size=INFERENCE_BATCH_SIZE,
+            device=net.device,
+            out_width=self.n_components,
+            out_dtype=np.float64,
+        )
+        activity = means.var(axis=0)
+        n_active = int(np.sum(activity > ACTIVITY_THRESHOLD))
+        if n_active == 0:
+            warnings.warn(
+                f"{type(self).__name__}: the posterior collapsed: no latent "
+                f"component is active (the variance across samples of every "
+                f"posterior mean is at most {ACTIVITY_THRESHOLD}, largest "
+                f"{activity.max():.3g}), so the codes carry no information about "
+                f"X. Lower beta (it is {self.beta}), or use kl_warmup or "
+                "free_bits.",
+                ConvergenceWarning,
+            )
+        return {
+            "kl_curve_": list(net.history[:, "kl"]),
+            "component_activity_": activity,
+            "n_active_components_": n_active,
+        }
+
+    # Attributes in the data's units, derived from the net and ``scale_``
+    # (set only once fitting is over).
+    def _log_jacobian(self):
+        """``log |dx_model / dx|`` summed over features: ``-D * log(scale_)``."""
+        return -self.n_features_in_ * math.log(float(self.scale_))
+
+    @property
+    def reconstruction_curve_(self):
+        """Mean ``-log p(x|z)`` per sample of each epoch, in the data's units."""
+        check_is_fitted(self)
+        offset = -self._log_jacobian()
+        return [r + offset for r in self.net_.history[:, "reconstruction"]]
+
+    @property
+    def noise_variance_(self):
+        """Variance of the Gaussian observation noise in the data's units."""
+        check_is_fitted(self)
+        log_noise = self._module.log_noise_var
+        if log_noise is None:
+            return None
+        return math.exp(log_noise.item()) * float(self.scale_) ** 2
+
+    # ------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------
+    def _score_draws(self, device):
+        """Fixed antithetic standard-normal draws shared by every sample."""
+        generator = torch.Generator().manual_seed(0)
+        half = torch.randn(N_SCORE_DRAWS // 2, self.n_components, generator=generator)
+        return torch.cat([half, -half]).to(device)
+
+    def _score_batch(self, xb):
+        module = self._module
+        objective = self._make_objective()
+        mean, logvar = module.posterior(xb)
+        # Sums over features and draws run in float64, so that a row's score
+        # does not depend on the rows batched with it beyond float32 noise.
+        target = xb.double()
+        expected = 0.0
+        for eps in self._score_draws(xb.device):
+            logits = module.decode_logits(module.reparameterize(mean, logvar, eps))
+            expected = expected + objective.reconstruction(logits.double(), target, module)
+        expected = expected / N_SCORE_DRAWS
+        kl = gaussian_kl(mean.double(), logvar.double()).sum(dim=1)
+        return self._log_jacobian() - (expected + kl)
+
+    def score_samples(self, X):
+        """Per-sample evidence lower bound (ELBO): higher means more typical.
+
+        ``ELBO(x) = E_q(z|x)[log p(x|z)] - KL(q(z|x) || N(0, I))``, a lower
+        bound on ``log p(x)``, in nats and in the data's units (see Notes of
+        the class). ``beta``, the warm-up and free bits do not enter it. The
+        expectation is estimated with 16 draws of ``z`` per sample, fixed
+        once (antithetic pairs from a fixed seed) and shared by all samples,
+        so the score is deterministic and each sample's score does not
+        depend on the other rows; the KL is exact.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score. For ``likelihood="bernoulli"`` it must lie in
+            [0, 1].
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The ELBO of each sample, of the same float dtype as X.
+        """
+        return super().score_samples(X)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new samples: decode draws from the prior ``N(0, I)``.
+
+        As :meth:`sklearn.neighbors.KernelDensity.sample`, this returns the
+        samples only. Each row is the mean of ``p(x|z)`` at a latent point
+        ``z`` drawn from the prior (for images the usual, noise-free
+        picture; probabilities for ``likelihood="bernoulli"``). Add
+        observation noise yourself if you need draws of ``x``, e.g.
+        ``rng.normal(scale=np.sqrt(noise_variance_), size=X.shape)``.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the latent draws (through NumPy; torch's random state is
+            not touched). An int gives the same samples on every call; None
+            uses NumPy's global random state.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_)
+            The generated samples, in float64.
+        """
+        check_is_fitted(self)
+        if (
+            not isinstance(n_samples, Integral)
+            or isinstance(n_samples, bool)
+            or n_samples < 1
+        ):
+            raise ValueError(
+                f"n_samples must be a positive integer, got n_samples={n_samples!r}."
+            )
+        rng = check_random_state(random_state)
+        Z = rng.standard_normal(size=(int(n_samples), self.n_components))
+        return self.inverse_transform(Z)
