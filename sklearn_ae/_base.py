@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from ._config import get_config
 from ._losses import ReconstructionObjective
 from ._modules import ACTIVATION_NAMES, make_activation
 from ._net import ArrayDataset, AutoencoderNet, EpochGuard, predict_in_batches
@@ -41,21 +42,18 @@ _OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 
+#: Built-in optimizers with a fused CUDA kernel (one launch for all parameters).
+_FUSED_ON_CUDA = {"adam", "adamw", "sgd"}
+
 _FLOAT_DTYPES = (np.float64, np.float32)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-#: Rows per batch at inference (transform, inverse_transform, score_samples).
-INFERENCE_BATCH_SIZE = 4096
-
-#: Training data up to this many bytes (as float32) is copied to the training
-#: device once; larger data is streamed from host memory batch by batch.
-DEFAULT_DEVICE_MEMORY_BUDGET = 2 * 1024**3
 
 
 def _check_float32_range(X, name="X"):
     """Refuse finite float64 values that would become inf as float32."""
     if X.dtype == np.float64 and X.size:
-        peak = float(np.max(np.abs(X)))
+        # max and min, not abs: no temporary copy of a large X.
+        peak = max(float(X.max()), -float(X.min()))
         if peak > _FLOAT32_MAX:
             raise ValueError(
                 f"Input {name} contains values too large for float32 (largest "
@@ -106,6 +104,18 @@ def resolve_device(device):
                 f"{torch.cuda.device_count()} CUDA device(s)."
             )
     return resolved
+
+
+def _optimizer_speedups(name, device):
+    """Keyword arguments selecting a built-in optimizer's fastest kernels.
+
+    Fused kernels on CUDA; on the CPU the ``foreach`` (multi-tensor)
+    implementation, which measured 5-25% faster per fit than torch's CPU
+    default (see ``benchmarks/README.md``). Neither changes the maths.
+    """
+    if device.type == "cuda" and name in _FUSED_ON_CUDA:
+        return {"optimizer__fused": True}
+    return {"optimizer__foreach": True}
 
 
 def _rng_devices(device):
@@ -271,9 +281,10 @@ class _BaseAutoencoder(
         return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
     def _make_net(self, module, *, device, batch_size, shuffle_seed, valid_ds=None):
-        optimizer = self.optimizer
+        optimizer, speedups = self.optimizer, {}
         if isinstance(optimizer, str):
-            optimizer = _OPTIMIZERS[optimizer]
+            optimizer = _OPTIMIZERS[self.optimizer]
+            speedups = _optimizer_speedups(self.optimizer, torch.device(device))
         callbacks = [("epoch_guard", EpochGuard())]
         monitor = "valid_loss" if valid_ds is not None else "train_loss"
         callbacks.append(
@@ -305,6 +316,7 @@ class _BaseAutoencoder(
             callbacks=callbacks,
             verbose=int(self.verbose),
             device=device,
+            **speedups,
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -342,15 +354,16 @@ class _BaseAutoencoder(
         # failed fit leaves the estimator as it was.
         fitted = {"mean_": np.zeros(X.shape[1]), "scale_": 1.0}
         if self._normalizes():
-            X_train = X[train_idx]
-            scale = float(np.sqrt(np.mean(X_train.var(axis=0, dtype=np.float64))))
-            fitted["mean_"] = X_train.mean(axis=0, dtype=np.float64)
+            X_stats = X if valid_idx is None else X[train_idx]
+            scale = float(np.sqrt(np.mean(X_stats.var(axis=0, dtype=np.float64))))
+            fitted["mean_"] = X_stats.mean(axis=0, dtype=np.float64)
             fitted["scale_"] = scale if np.isfinite(scale) and scale > 0 else 1.0
-            X = (X - fitted["mean_"]) / fitted["scale_"]
+            X = X - fitted["mean_"]
+            X /= fitted["scale_"]
         Xm = np.ascontiguousarray(X, dtype=np.float32)
-        budget = DEFAULT_DEVICE_MEMORY_BUDGET
-        resident = Xm.nbytes <= budget
-        train_ds = ArrayDataset(Xm[train_idx], device, resident=resident)
+        resident = Xm.nbytes <= get_config()["device_memory_budget"]
+        X_train = Xm if valid_idx is None else Xm[train_idx]
+        train_ds = ArrayDataset(X_train, device, resident=resident)
         valid_ds = (
             None if valid_idx is None else ArrayDataset(Xm[valid_idx], device, resident=resident)
         )
@@ -384,7 +397,7 @@ class _BaseAutoencoder(
             fitted["validation_scores_"] = scores
             fitted["best_validation_score_"] = max(scores)
         fitted["best_loss_"] = min(fitted["loss_curve_"])
-        fitted.update(self._fitted_extras(net, Xm[train_idx]))
+        fitted.update(self._fitted_extras(net, X_train))
         self.__dict__.update(fitted)
         self._warn_if_not_converged(net)
         return self
@@ -452,7 +465,7 @@ class _BaseAutoencoder(
         return predict_in_batches(
             batch_fn,
             X,
-            batch_size=INFERENCE_BATCH_SIZE,
+            batch_size=get_config()["inference_batch_size"],
             device=self.device_,
             out_width=out_width,
             out_dtype=X.dtype,
@@ -506,7 +519,7 @@ class _BaseAutoencoder(
         return predict_in_batches(
             decode,
             Z,
-            batch_size=INFERENCE_BATCH_SIZE,
+            batch_size=get_config()["inference_batch_size"],
             device=self.device_,
             out_width=self.n_features_in_,
             out_dtype=Z.dtype,
