@@ -62,6 +62,47 @@ def _check_float32_range(X, name="X"):
             )
 
 
+#: Rows per chunk when standardising: float64 temporaries stay small.
+_CHUNK_ROWS = 1024
+
+
+def _row_chunks(n_rows):
+    return (slice(start, start + _CHUNK_ROWS) for start in range(0, n_rows, _CHUNK_ROWS))
+
+
+def _standardize(X, train_idx=None):
+    """Centre X on the training rows' mean and divide by one global scale.
+
+    The scale is the root of the mean per-feature variance of the training
+    rows (all rows when ``train_idx`` is None). Statistics and centring are
+    computed in float64, chunk by chunk, so no float64 copy of X is made.
+
+    Returns
+    -------
+    X_std : ndarray of float32, C-contiguous
+    mean : ndarray of float64 of shape (n_features,)
+    scale : float, positive
+    """
+    is_train = None
+    if train_idx is not None:
+        is_train = np.zeros(X.shape[0], dtype=bool)
+        is_train[train_idx] = True
+    mean = (X if is_train is None else X[is_train]).mean(axis=0, dtype=np.float64)
+    out = np.empty(X.shape, dtype=np.float32)
+    sum_sq = np.zeros(X.shape[1])
+    for rows in _row_chunks(X.shape[0]):
+        centred = X[rows] - mean
+        out[rows] = centred
+        if is_train is not None:
+            centred = centred[is_train[rows]]
+        sum_sq += np.einsum("ij,ij->j", centred, centred)
+    n_fit = X.shape[0] if is_train is None else len(train_idx)
+    scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
+    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    out /= np.float32(scale)
+    return out, mean, scale
+
+
 def _hidden_sizes(hidden_layer_sizes):
     """Validate ``hidden_layer_sizes`` and return it as a tuple of ints."""
     sizes = hidden_layer_sizes
@@ -354,13 +395,11 @@ class _BaseAutoencoder(
         # failed fit leaves the estimator as it was.
         fitted = {"mean_": np.zeros(X.shape[1]), "scale_": 1.0}
         if self._normalizes():
-            X_stats = X if valid_idx is None else X[train_idx]
-            scale = float(np.sqrt(np.mean(X_stats.var(axis=0, dtype=np.float64))))
-            fitted["mean_"] = X_stats.mean(axis=0, dtype=np.float64)
-            fitted["scale_"] = scale if np.isfinite(scale) and scale > 0 else 1.0
-            X = X - fitted["mean_"]
-            X /= fitted["scale_"]
-        Xm = np.ascontiguousarray(X, dtype=np.float32)
+            Xm, fitted["mean_"], fitted["scale_"] = _standardize(
+                X, None if valid_idx is None else train_idx
+            )
+        else:
+            Xm = np.ascontiguousarray(X, dtype=np.float32)
         resident = Xm.nbytes <= get_config()["device_memory_budget"]
         X_train = Xm if valid_idx is None else Xm[train_idx]
         train_ds = ArrayDataset(X_train, device, resident=resident)
