@@ -125,8 +125,8 @@ def bench_memory(n):
     rng = np.random.RandomState(0)
     est = fitted(make_data(2000, rng))
     X = np.empty((n, 784), dtype=np.float32)
-    for start in range(0, n, 100_000):  # filled in chunks: no big temporary
-        X[start : start + 100_000] = make_data(min(100_000, n - start), rng)
+    for start in range(0, n, 5_000):  # filled in chunks: no big temporary
+        X[start : start + 5_000] = make_data(min(5_000, n - start), rng)
     before = peak_rss_bytes()
     Z = est.transform(X)
     after = peak_rss_bytes()

@@ -1,8 +1,9 @@
 """The skorch side: an unsupervised net whose target is its input.
 
 The net overrides only the hooks skorch documents as safe to override:
-``get_loss`` (the estimator's objective: reconstruction, penalties, KL) and
-``get_iterator`` (batches sliced from a tensor, optionally corrupted). The
+``get_loss`` (the estimator's objective: reconstruction, penalties, KL),
+``get_iterator`` (batches sliced from a tensor, optionally corrupted) and
+``get_default_callbacks`` (skorch's defaults at a lower cost per epoch). The
 estimator never touches batches; this module never touches pandas.
 """
 
