@@ -5,6 +5,7 @@
 from ._autoencoder import Autoencoder
 from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._config import config_context, get_config, set_config
 from ._net import DivergenceError
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
@@ -19,4 +20,7 @@ __all__ = [
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "config_context",
+    "get_config",
+    "set_config",
 ]

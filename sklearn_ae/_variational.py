@@ -14,7 +14,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import INFERENCE_BATCH_SIZE, _BaseAutoencoder, _hidden_sizes
+from ._config import get_config
+from ._base import _BaseAutoencoder, _hidden_sizes
 from ._losses import VariationalObjective, gaussian_kl
 from ._modules import GaussianLatentModule
 from ._net import predict_in_batches
@@ -372,7 +373,7 @@ default="adam"
         means = predict_in_batches(
             net.module_.encode,
             X,
-            batch_size=INFERENCE_BATCH_SIZE,
+            batch_size=get_config()["inference_batch_size"],
             device=net.device,
             out_width=self.n_components,
             out_dtype=np.float64,
