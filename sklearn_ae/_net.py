@@ -2,8 +2,10 @@
 
 The net overrides only the hooks skorch documents as safe to override:
 ``get_loss`` (the estimator's objective: reconstruction, penalties, KL) and
-``get_iterator`` (batches sliced from a tensor, optionally corrupted). The
-estimator never touches batches; this module never touches pandas.
+``get_iterator`` (batches sliced from a tensor, optionally corrupted), and
+wraps ``fit_loop`` (unchanged) only to tell a user's KeyboardInterrupt from
+EarlyStopping's. The estimator never touches batches; this module never
+touches pandas.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -13,7 +15,7 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from torch.utils.data import Dataset
 
 
@@ -99,7 +101,19 @@ class AutoencoderNet(NeuralNet):
         super().initialize()
         self.shuffle_generator_ = torch.Generator().manual_seed(self.shuffle_seed)
         self.term_sums_, self.term_count_ = {}, 0
+        self.interrupted_ = False
         return self
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch's partial_fit swallows every KeyboardInterrupt: the one
+        # EarlyStopping raises to end training and a user's Ctrl-C alike.
+        # Record the second kind so that the estimator can re-raise it.
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = not stopped_early(self)
+            raise
 
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, ArrayDataset):
@@ -118,6 +132,14 @@ class AutoencoderNet(NeuralNet):
                 value = value.detach() * n
                 self.term_sums_[name] = value if acc is None else acc + value
         return loss
+
+
+def stopped_early(net):
+    """Whether one of the net's EarlyStopping callbacks ended its training."""
+    return any(
+        isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+        for _, cb in net.callbacks_
+    )
 
 
 class _Batches:
