@@ -272,6 +272,8 @@ BAD_PARAMS = [
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 @pytest.mark.parametrize("name, value", BAD_PARAMS, ids=[f"{n}={v!r}" for n, v in BAD_PARAMS])
 def test_invalid_hyperparameters_raise_at_fit_naming_them(cls, name, value):
+    if name not in cls().get_params():
+        pytest.skip(f"{cls.__name__} has no parameter {name!r}")
     est = make(cls, **{name: value})  # __init__ never validates
     est.set_params(**{name: value})  # nor does set_params
     clone(est)
