@@ -94,7 +94,10 @@ default="adam"
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` passed to the net, e.g.
-        ``GradientNormClipping(1.0)`` or a ``ProgressBar``.
+        ``GradientNormClipping(1.0)`` (bounds each step, a remedy for a
+        diverging loss) or a ``ProgressBar``. skorch's ``EarlyStopping`` may
+        end training; any other ``KeyboardInterrupt`` (Ctrl-C) stops ``fit``
+        and propagates, leaving the estimator as it was before ``fit``.
 
     tied_weights : bool, default=False
         If True, each decoder layer reuses the transposed weight matrix of

@@ -12,10 +12,13 @@ functions used at inference).
 
 import warnings
 from abc import ABCMeta, abstractmethod
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 import torch
+from scipy.sparse import issparse
 from skorch.callbacks import EarlyStopping
 from skorch.helper import predefined_split
 from skorch.history import History
@@ -33,7 +36,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._config import get_config
 from ._losses import ReconstructionObjective
 from ._modules import ACTIVATION_NAMES, make_activation
-from ._net import ArrayDataset, AutoencoderNet, EpochGuard, predict_in_batches
+from ._net import ArrayDataset, AutoencoderNet, EpochGuard, predict_in_batches, stopped_early
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -47,6 +50,9 @@ _FUSED_ON_CUDA = {"adam", "adamw", "sgd"}
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: Below this global scale the data are treated as constant: a smaller scale
+#: (or its square) would underflow in float32 and turn outputs into NaN.
+_MIN_SCALE = float(np.sqrt(np.finfo(np.float32).tiny))
 
 
 def _check_float32_range(X, name="X"):
@@ -98,9 +104,37 @@ def _standardize(X, train_idx=None):
         sum_sq += np.einsum("ij,ij->j", centred, centred)
     n_fit = X.shape[0] if is_train is None else len(train_idx)
     scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
-    scale = scale if np.isfinite(scale) and scale > 0 else 1.0
+    scale = scale if np.isfinite(scale) and scale > _MIN_SCALE else 1.0
     out /= np.float32(scale)
     return out, mean, scale
+
+
+def _as_float_array(check, X, **kwargs):
+    """Run ``check`` (validate_data or check_array) on X with float dtypes.
+
+    ``pd.NA`` in object columns or lists makes numpy raise a bare TypeError;
+    report it as the missing value it is.
+    """
+    try:
+        return check(X, dtype=_FLOAT_DTYPES, **kwargs)
+    except TypeError as exc:
+        if not issparse(X) and pd.isna(np.asarray(X, dtype=object)).any():
+            raise ValueError(
+                "Input X contains NaN (pd.NA). Impute or drop missing values first, "
+                "e.g. with sklearn.impute.SimpleImputer."
+            ) from exc
+        raise
+
+
+def _check_finite_output(out, method=None):
+    """Refuse outputs that overflowed float32 inside the network."""
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"{method or 'The network'} produced non-finite values: the input is too far from the "
+            "training data for the float32 network (it overflowed). Rescale X to "
+            "the range the model was fitted on."
+        )
+    return out
 
 
 def _hidden_sizes(hidden_layer_sizes):
@@ -391,8 +425,16 @@ class _BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES)
-        self._fit(X)
+        # validate_data sets n_features_in_ / feature_names_in_ before
+        # training; a failed or interrupted fit must leave self as it was.
+        previous = self.__dict__.copy()
+        try:
+            X = _as_float_array(partial(validate_data, self), X)
+            self._fit(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
         return self
 
     def _fit(self, X):
@@ -435,6 +477,13 @@ class _BaseAutoencoder(
             )
             net.initialize()
             net.partial_fit(train_ds, None)
+        if net.interrupted_:
+            # skorch swallows KeyboardInterrupt; a user's interrupt (unlike
+            # EarlyStopping's) must reach the caller, with self unchanged.
+            raise KeyboardInterrupt(
+                f"{type(self).__name__}.fit was interrupted during epoch "
+                f"{len(net.history)}; the estimator was left as it was before fit."
+            )
         net.module_.eval()
 
         history = net.history
@@ -443,35 +492,27 @@ class _BaseAutoencoder(
             net_=net,
             device_=device,
             n_iter_=n_iter,
-            loss_curve_=list(history[:, "train_loss"]),
+            loss_curve_=[float(v) for v in history[:, "train_loss"]],
             _n_features_out=self.n_components,
         )
         if valid_ds is not None:
-            scores = [-v for v in history[:, "valid_loss"]]
+            scores = [-float(v) for v in history[:, "valid_loss"]]
             fitted["validation_scores_"] = scores
-            fitted["best_validation_score_"] = max(scores)
-        fitted["best_loss_"] = min(fitted["loss_curve_"])
+            fitted["best_validation_score_"] = float(max(scores))
+        fitted["best_loss_"] = float(min(fitted["loss_curve_"]))
         fitted.update(self._fitted_extras(net, X_train))
         self.__dict__.update(fitted)
         self._warn_if_not_converged(net)
         return self
 
     def _warn_if_not_converged(self, net):
-        stopper = dict(net.callbacks_)["early_stopping"]
-        if stopper.misses_ >= stopper.patience:
+        if stopped_early(net):
             return
-        if self.n_iter_ >= self.max_iter:
-            warnings.warn(
-                f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-            )
-        else:
-            warnings.warn(
-                f"{type(self).__name__}: training was interrupted after epoch "
-                f"{self.n_iter_}; the model is usable but may be under-trained.",
-                UserWarning,
-            )
+        warnings.warn(
+            f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
+            "and the optimization hasn't converged yet.",
+            ConvergenceWarning,
+        )
 
     # ------------------------------------------------------------------
     # Inference
@@ -501,11 +542,11 @@ class _BaseAutoencoder(
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        X = _as_float_array(partial(validate_data, self), X, reset=False)
         _check_float32_range(X)
         return X
 
-    def _apply(self, fn, X, out_width):
+    def _apply(self, fn, X, out_width, method=None):
         """Run ``fn`` on model-space batches of ``X`` and collect the output."""
         mean, scale = self._tensor_stats()
         normalizes = self._normalizes()
@@ -516,7 +557,7 @@ class _BaseAutoencoder(
             return fn(xb)
 
         self._module.eval()
-        return predict_in_batches(
+        out = predict_in_batches(
             batch_fn,
             X,
             batch_size=get_config()["inference_batch_size"],
@@ -524,6 +565,7 @@ class _BaseAutoencoder(
             out_width=out_width,
             out_dtype=X.dtype,
         )
+        return _check_finite_output(out, method)
 
     def transform(self, X):
         """Encode X into the latent space.
@@ -539,7 +581,7 @@ class _BaseAutoencoder(
             The codes, of the same float dtype as X.
         """
         X = self._validate_for_inference(X)
-        return self._apply(self._encode_batch, X, self.n_components)
+        return self._apply(self._encode_batch, X, self.n_components, "transform")
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.
@@ -555,7 +597,7 @@ class _BaseAutoencoder(
             Reconstructions, of the same float dtype as the codes.
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
+        Z = _as_float_array(check_array, X, input_name="X")
         if Z.shape[1] != self.n_components:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects "
@@ -570,7 +612,7 @@ class _BaseAutoencoder(
             return out * scale + mean if normalizes else out
 
         self._module.eval()
-        return predict_in_batches(
+        out = predict_in_batches(
             decode,
             Z,
             batch_size=get_config()["inference_batch_size"],
@@ -578,6 +620,7 @@ class _BaseAutoencoder(
             out_width=self.n_features_in_,
             out_dtype=Z.dtype,
         )
+        return _check_finite_output(out, "inverse_transform")
 
     def score_samples(self, X):
         """Per-sample score: higher means more typical of the training data.
@@ -597,7 +640,7 @@ class _BaseAutoencoder(
         """
         X = self._validate_for_inference(X)
         self._check_input(X)
-        return self._apply(self._score_batch, X, None)
+        return self._apply(self._score_batch, X, None, "score_samples")
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`, so that model selection needs no y.
@@ -636,7 +679,11 @@ class _BaseAutoencoder(
         if module_state is None:
             return
         device = torch.device(self.device_)
-        if device.type == "cuda" and not torch.cuda.is_available():
+        if device.type == "cuda" and (
+            not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()
+        ):
+            # Fitted on a GPU this machine lacks: the weights are arrays, so
+            # the model runs on the CPU.
             device = torch.device("cpu")
         self.device_ = device
         module = self._make_module(self.n_features_in_)

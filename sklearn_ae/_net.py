@@ -3,8 +3,11 @@
 The net overrides only the hooks skorch documents as safe to override:
 ``get_loss`` (the estimator's objective: reconstruction, penalties, KL),
 ``get_iterator`` (batches sliced from a tensor, optionally corrupted) and
-``get_default_callbacks`` (skorch's defaults at a lower cost per epoch). The
-estimator never touches batches; this module never touches pandas.
+``get_default_callbacks`` (skorch's defaults at a lower cost per epoch).
+skorch swallows every KeyboardInterrupt, a user's Ctrl-C and the one its
+EarlyStopping raises alike; ``interrupted_`` tells them apart from the
+history afterwards. The estimator never touches batches; this module never
+touches pandas.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -14,7 +17,7 @@ import math
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from torch.utils.data import Dataset
 
 
@@ -101,6 +104,15 @@ class AutoencoderNet(NeuralNet):
         self.term_sums_, self.term_count_ = {}, 0
         return self
 
+    @property
+    def interrupted_(self):
+        """Whether the last training stopped short with no EarlyStopping firing.
+
+        skorch ends ``fit_loop`` early only on a KeyboardInterrupt (which it
+        swallows): EarlyStopping's own, or a user's.
+        """
+        return len(self.history) < self.max_epochs and not stopped_early(self)
+
     def get_default_callbacks(self):
         # skorch's defaults, made cheaper for small data where the epoch
         # itself takes a millisecond: PrintLog formats a table every epoch
@@ -133,6 +145,14 @@ class AutoencoderNet(NeuralNet):
                 value = value.detach() * n
                 self.term_sums_[name] = value if acc is None else acc + value
         return loss
+
+
+def stopped_early(net):
+    """Whether one of the net's EarlyStopping callbacks ended its training."""
+    return any(
+        isinstance(cb, EarlyStopping) and cb.misses_ >= cb.patience
+        for _, cb in net.callbacks_
+    )
 
 
 class _Batches:

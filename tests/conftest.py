@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 
 
@@ -21,3 +22,17 @@ def digits_split(digits):
 def small_X():
     rng = np.random.RandomState(0)
     return rng.normal(size=(60, 6))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread():
+    """Train on one torch thread in every test.
+
+    Tiny nets gain nothing from intra-op threads, and on a busy machine their
+    synchronisation costs ~15x. Results do not depend on it (see
+    test_bitwise_identical_across_processes_and_thread_counts).
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
