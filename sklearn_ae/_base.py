@@ -36,7 +36,14 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._config import get_config
 from ._losses import ReconstructionObjective
 from ._modules import ACTIVATION_NAMES, make_activation
-from ._net import ArrayDataset, AutoencoderNet, EpochGuard, predict_in_batches, stopped_early
+from ._net import (
+    ArrayDataset,
+    AutoencoderNet,
+    EpochCompleted,
+    EpochGuard,
+    predict_in_batches,
+    stopped_early,
+)
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -391,6 +398,7 @@ class _BaseAutoencoder(
         )
         for i, cb in enumerate(self.callbacks or []):
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+        callbacks.append(("epoch_completed", EpochCompleted()))
         return AutoencoderNet(
             module,
             objective=self._make_objective(),

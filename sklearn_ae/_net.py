@@ -106,12 +106,14 @@ class AutoencoderNet(NeuralNet):
 
     @property
     def interrupted_(self):
-        """Whether the last training stopped short with no EarlyStopping firing.
+        """Whether a KeyboardInterrupt other than EarlyStopping's ended training.
 
-        skorch ends ``fit_loop`` early only on a KeyboardInterrupt (which it
-        swallows): EarlyStopping's own, or a user's.
+        skorch swallows every KeyboardInterrupt. An epoch that was begun but
+        never reached the ``EpochCompleted`` callback, which runs after all
+        others, was cut short: by EarlyStopping, or else by the user.
         """
-        return len(self.history) < self.max_epochs and not stopped_early(self)
+        completed = getattr(self, "epochs_completed_", len(self.history))
+        return completed < len(self.history) and not stopped_early(self)
 
     def get_default_callbacks(self):
         # skorch's defaults, made cheaper for small data where the epoch
@@ -203,6 +205,16 @@ class _EpochMeanLoss(PassthroughScoring):
         net.history.record(self.name, score)
         if is_best is not None:
             net.history.record(self.name + "_best", bool(is_best))
+
+
+class EpochCompleted(Callback):
+    """Count the epochs whose ``on_epoch_end`` ran through; must come last."""
+
+    def on_train_begin(self, net, **kwargs):
+        net.epochs_completed_ = len(net.history)
+
+    def on_epoch_end(self, net, **kwargs):
+        net.epochs_completed_ += 1
 
 
 class EpochGuard(Callback):
