@@ -23,7 +23,7 @@ from sklearn.model_selection import train_test_split
 
 from sklearn_ae import VariationalAutoencoder
 
-# The loss still creeps down after 150 epochs, which is reported as a
+# The loss still creeps down after 100 epochs, which is reported as a
 # ConvergenceWarning (as MLPRegressor does); the model is good enough here.
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -32,7 +32,7 @@ X = X / 16.0
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
 vae = VariationalAutoencoder(
-    n_components=2, likelihood="bernoulli", max_iter=150, random_state=0
+    n_components=2, likelihood="bernoulli", max_iter=100, random_state=0
 )
 vae.fit(X_train)
 print(f"active latent units: {vae.n_active_components_} of {vae.n_components}")
@@ -74,7 +74,7 @@ fig.suptitle("Decoded latent grid, z in [-2, 2]^2")
 # More latent units give sharper samples. ``sample`` draws ``z`` from the
 # prior and decodes it; a fixed ``random_state`` gives the same images.
 vae8 = VariationalAutoencoder(
-    n_components=8, likelihood="bernoulli", max_iter=150, random_state=0
+    n_components=8, likelihood="bernoulli", max_iter=100, random_state=0
 ).fit(X_train)
 samples = vae8.sample(24, random_state=0)
 

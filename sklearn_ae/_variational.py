@@ -380,7 +380,7 @@ default="adam"
         )
         activity = means.var(axis=0)
         n_active = int(np.sum(activity > ACTIVITY_THRESHOLD))
-        if n_active == 0:
+        if n_active == 0 and X.shape[0] > 1:
             warnings.warn(
                 f"{type(self).__name__}: the posterior collapsed: no latent "
                 f"component is active (the variance across samples of every "

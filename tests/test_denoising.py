@@ -80,8 +80,8 @@ def test_training_noise_is_seen_in_the_training_loss(digits):
 
 
 # One setting for every model in the comparison: same width, same training.
-SIZE = dict(n_components=32, hidden_layer_sizes=(64,), max_iter=40, batch_size=50,
-            learning_rate_init=3e-3, random_state=0)
+SIZE = dict(n_components=32, hidden_layer_sizes=(64,), max_iter=40, batch_size=100,
+            learning_rate_init=5e-3, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_denoises_held_out_digits_better_than_autoencoder_pca_and_nothing(
         "autoencoder": error(ae),
     }
     dae_error = error(dae)
-    # Measured: gaussian 0.0165 vs autoencoder 0.0195, pca 0.0229, nothing
-    # 0.0397; masking 0.0257 vs 0.0505, 0.0602, 0.0695. Demand a margin.
+    # Measured: gaussian 0.0164 vs autoencoder 0.0195, pca 0.0229, nothing
+    # 0.0397; masking 0.0250 vs 0.0508, 0.0607, 0.0695. Demand a margin.
     for name, other in errors.items():
         assert dae_error < 0.9 * other, (name, dae_error, errors)

@@ -45,7 +45,7 @@ def test_topk_mask_keeps_exactly_k_even_with_ties():
 # The estimator on digits
 # ----------------------------------------------------------------------
 # Over-complete: 128 codes for 64 pixels.
-OVERCOMPLETE = dict(n_components=128, batch_size=50, learning_rate_init=3e-3, random_state=0)
+OVERCOMPLETE = dict(n_components=128, batch_size=100, learning_rate_init=5e-3, random_state=0)
 KL = dict(sparsity="kl", sparsity_target=0.05, hidden_layer_sizes=(128,), max_iter=40)
 
 
@@ -61,9 +61,10 @@ def test_kl_mean_activation_is_near_the_target(digits_split, kl_model):
     # Without the penalty the sigmoid codes are far from sparse ...
     assert unpenalised.mean_activation_.mean() > 4 * target
     # ... with it, every unit's mean activation sits close to the target
-    # (measured: 0.053 to 0.069, mean 0.060).
+    # (measured: 0.050 to 0.073, mean 0.059; 0.47 without the penalty).
     assert kl_model.mean_activation_.shape == (128,)
-    assert np.all(np.abs(kl_model.mean_activation_ - target) < 0.5 * target)
+    assert np.all(kl_model.mean_activation_ > 0.5 * target)
+    assert np.all(kl_model.mean_activation_ < 2 * target)
     assert kl_model.mean_activation_.mean() == pytest.approx(target, rel=0.3)
     # It describes the codes of the training data and carries to new data.
     np.testing.assert_allclose(
@@ -92,9 +93,9 @@ def test_topk_keeps_exactly_k_codes_per_sample(digits_split):
     "params",
     [
         pytest.param(None, id="kl"),
-        pytest.param(dict(sparsity="l1", hidden_layer_sizes=(), max_iter=60), id="l1"),
+        pytest.param(dict(sparsity="l1", hidden_layer_sizes=(), max_iter=40), id="l1"),
         pytest.param(
-            dict(sparsity="topk", sparsity_target=0.1, hidden_layer_sizes=(), max_iter=60),
+            dict(sparsity="topk", sparsity_target=0.1, hidden_layer_sizes=(), max_iter=40),
             id="topk",
         ),
     ],
@@ -108,12 +109,12 @@ def test_overcomplete_codes_are_mostly_inactive_and_beat_pca16(digits_split, kl_
     codes = sae.transform(X_test)
     assert codes.shape[1] > X_test.shape[1]
     # Inactive: exactly zero for ReLU and top-k codes, below twice the
-    # target mean activation for sigmoid codes. Measured: 73% (l1), 90%
-    # (topk), 83% (kl) of the codes.
+    # target mean activation for sigmoid codes. Measured: 72% (l1), 90%
+    # (topk), 84% (kl) of the codes.
     inactive = codes < 0.1 if sae.sparsity == "kl" else codes == 0
     assert inactive.mean() > 0.7
     pca = PCA(n_components=16).fit(X_train)
     mse_pca = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
     mse_sae = np.mean((sae.inverse_transform(codes) - X_test) ** 2)
-    # Measured: 0.0055 (l1), 0.0096 (topk), 0.0089 (kl) against 0.0128.
+    # Measured: 0.0059 (l1), 0.0101 (topk), 0.0105 (kl) against 0.0128.
     assert mse_sae < mse_pca
