@@ -51,7 +51,7 @@ def load_font5x7(*, return_X_y=False):
     Targets              the characters
     =================   ===============
 
-    Read more in :ref:`the data set's description <font5x7_dataset>`.
+    Read more in the :ref:`User Guide <datasets>`.
 
     Parameters
     ----------

@@ -98,14 +98,16 @@ class LatentSpaceDisplay:
             raise ValueError(
                 f"codes must have shape (n_samples, 2), got {codes.shape}."
             )
+        labels = None if self.labels is None else np.asarray(self.labels)
+        if labels is not None and labels.shape != (codes.shape[0],):
+            raise ValueError(
+                f"labels must have shape ({codes.shape[0]},), got {labels.shape}."
+            )
         kwargs = {"s": 12, "alpha": 0.8}
+        scatter_kwargs = scatter_kwargs or {}
         classes = None
-        if self.labels is not None:
-            labels = np.asarray(self.labels)
-            if labels.shape != (codes.shape[0],):
-                raise ValueError(
-                    f"labels must have shape ({codes.shape[0]},), got {labels.shape}."
-                )
+        # Colours follow the labels unless the caller picks them.
+        if labels is not None and not {"c", "color"} & set(scatter_kwargs):
             classes, index = np.unique(labels, return_inverse=True)
             if len(classes) <= 10:
                 cmap = "tab10"
@@ -114,12 +116,12 @@ class LatentSpaceDisplay:
             else:
                 cmap = "viridis"
             kwargs.update(c=index, cmap=cmap, vmin=0, vmax=max(len(classes) - 1, 1))
-        kwargs.update(scatter_kwargs or {})
+        kwargs.update(scatter_kwargs)
         self.scatter_ = ax.scatter(codes[:, 0], codes[:, 1], **kwargs)
 
         self.texts_ = []
-        if annotate and self.labels is not None:
-            for (x, y), label in zip(codes, np.asarray(self.labels)):
+        if annotate and labels is not None:
+            for (x, y), label in zip(codes, labels):
                 self.texts_.append(
                     ax.annotate(
                         str(label), (x, y), xytext=(3, 3), textcoords="offset points"
