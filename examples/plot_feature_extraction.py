@@ -46,9 +46,7 @@ pipe = Pipeline(
 grid = {
     "reduce": [
         PCA(),
-        Autoencoder(
-            hidden_layer_sizes=(64,), batch_size=300, max_iter=25, random_state=0
-        ),
+        Autoencoder(batch_size=100, max_iter=30, random_state=0),
     ],
     "reduce__n_components": [4, 8],
 }
@@ -59,8 +57,11 @@ print(f"test accuracy of the best pipeline: {search.score(X_test, y_test):.3f}")
 # %%
 # Results
 # -------
-# With few components the autoencoder's features separate the classes
-# better than PCA's; as the code grows, the linear features catch up.
+# With 4 components the autoencoder's features separate the classes
+# clearly better than PCA's; with 8 the linear features come close. The
+# autoencoder's lead depends on its training budget: fewer epochs or larger
+# batches than here can leave it behind PCA, so tune ``max_iter`` and
+# ``batch_size`` too when the search has the time.
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd

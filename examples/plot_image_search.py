@@ -54,6 +54,11 @@ for name, (train, test) in spaces.items():
     print(f"{name:>24}: precision@{k} = {precision:.3f}")
 
 # %%
+# On these small, clean images raw pixels are a strong baseline. Codes
+# eight times shorter come close to it, the autoencoder's a little ahead of
+# PCA's at the same size.
+
+# %%
 # A few searches
 # --------------
 # Each row starts with a query digit, followed by its five nearest training
