@@ -601,7 +601,7 @@ class _BaseAutoencoder(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             Reconstructions, of the same float dtype as the codes.
         """
         check_is_fitted(self)
