@@ -58,7 +58,27 @@ class _TiedLinear(nn.Module):
         return F.linear(y, self._source[0].weight.t(), self.bias)
 
 
-class MLPAutoencoderModule(nn.Module):
+class _MLPStack(nn.Module):
+    """What every MLP module here shares: hidden layers and the decoder.
+
+    Subclasses set ``hidden_activation``, ``output_activation`` and
+    ``decoder_layers`` (the last layer outputs logits).
+    """
+
+    def _hidden(self, layers, x):
+        for layer in layers:
+            x = self.hidden_activation(layer(x))
+        return x
+
+    def decode_logits(self, z):
+        h = self._hidden(self.decoder_layers[:-1], z)
+        return self.decoder_layers[-1](h)
+
+    def decode(self, z):
+        return self.output_activation(self.decode_logits(z))
+
+
+class MLPAutoencoderModule(_MLPStack):
     """A fully connected autoencoder whose decoder mirrors its encoder.
 
     Parameters
@@ -113,11 +133,6 @@ class MLPAutoencoderModule(nn.Module):
         self.output_activation = make_activation(output_activation)
         self.topk = topk
 
-    def _hidden(self, layers, x):
-        for layer in layers:
-            x = self.hidden_activation(layer(x))
-        return x
-
     def encode_pre(self, x):
         """Pre-activation of the code layer."""
         h = self._hidden(self.encoder_layers[:-1], x)
@@ -129,19 +144,12 @@ class MLPAutoencoderModule(nn.Module):
             z = _topk_mask(z, self.topk)
         return z
 
-    def decode_logits(self, z):
-        h = self._hidden(self.decoder_layers[:-1], z)
-        return self.decoder_layers[-1](h)
-
-    def decode(self, z):
-        return self.output_activation(self.decode_logits(z))
-
     def forward(self, x):
         code = self.encode(x)
         return {"code": code, "logits": self.decode_logits(code)}
 
 
-class GaussianLatentModule(nn.Module):
+class GaussianLatentModule(_MLPStack):
     """Encoder to a diagonal Gaussian posterior, and an MLP decoder.
 
     The encoder maps ``x`` to the mean and log-variance of ``q(z|x)``; during
@@ -208,11 +216,6 @@ class GaussianLatentModule(nn.Module):
             return None
         return self.log_noise.clamp(self.LOG_NOISE_MIN, self.LOG_NOISE_MAX)
 
-    def _hidden(self, layers, x):
-        for layer in layers:
-            x = self.hidden_activation(layer(x))
-        return x
-
     def posterior(self, x):
         """Mean and clamped log-variance of ``q(z|x)``."""
         h = self._hidden(self.encoder_layers, x)
@@ -228,13 +231,6 @@ class GaussianLatentModule(nn.Module):
         if eps is None:
             eps = torch.randn_like(mean)
         return mean + torch.exp(0.5 * logvar) * eps
-
-    def decode_logits(self, z):
-        h = self._hidden(self.decoder_layers[:-1], z)
-        return self.decoder_layers[-1](h)
-
-    def decode(self, z):
-        return self.output_activation(self.decode_logits(z))
 
     def forward(self, x):
         mean, logvar = self.posterior(x)
