@@ -529,9 +529,17 @@ class _BaseAutoencoder(
     def _module(self):
         return self.net_.module_
 
-    def _tensor_stats(self):
-        mean = torch.as_tensor(self.mean_, dtype=torch.float32, device=self.device_)
-        return mean, float(self.scale_)
+    def _to_model_space(self, chunk):
+        """Standardise a host chunk as training did: centre in float64, then scale."""
+        if not self._normalizes():
+            return chunk
+        return np.asarray(chunk - self.mean_, dtype=np.float32) / np.float32(self.scale_)
+
+    def _to_data_space(self, out):
+        """Map a model-space reconstruction back to the data's units, in float64."""
+        if not self._normalizes():
+            return out
+        return out.astype(np.float64) * float(self.scale_) + self.mean_
 
     def _encode_batch(self, xb):
         """Codes of a batch already in model space."""
@@ -556,22 +564,15 @@ class _BaseAutoencoder(
 
     def _apply(self, fn, X, out_width, method=None):
         """Run ``fn`` on model-space batches of ``X`` and collect the output."""
-        mean, scale = self._tensor_stats()
-        normalizes = self._normalizes()
-
-        def batch_fn(xb):
-            if normalizes:
-                xb = (xb - mean) / scale
-            return fn(xb)
-
         self._module.eval()
         out = predict_in_batches(
-            batch_fn,
+            fn,
             X,
             batch_size=get_config()["inference_batch_size"],
             device=self.device_,
             out_width=out_width,
             out_dtype=X.dtype,
+            prepare=self._to_model_space,
         )
         return _check_finite_output(out, method)
 
@@ -612,21 +613,15 @@ class _BaseAutoencoder(
                 f"n_components={self.n_components} (the width of the codes)."
             )
         _check_float32_range(Z)
-        mean, scale = self._tensor_stats()
-        normalizes = self._normalizes()
-
-        def decode(zb):
-            out = self._decode_batch(zb)
-            return out * scale + mean if normalizes else out
-
         self._module.eval()
         out = predict_in_batches(
-            decode,
+            self._decode_batch,
             Z,
             batch_size=get_config()["inference_batch_size"],
             device=self.device_,
             out_width=self.n_features_in_,
             out_dtype=Z.dtype,
+            finish=self._to_data_space,
         )
         return _check_finite_output(out, "inverse_transform")
 

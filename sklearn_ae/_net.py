@@ -238,18 +238,28 @@ class EpochGuard(Callback):
                 )
 
 
-def predict_in_batches(fn, X, *, batch_size, device, out_width, out_dtype):
+def predict_in_batches(
+    fn, X, *, batch_size, device, out_width, out_dtype, prepare=None, finish=None
+):
     """Apply ``fn`` (tensor -> tensor) to ``X`` in batches under inference mode.
 
     Only one batch of torch tensors is alive at a time; results are written
-    straight into the output array.
+    straight into the output array. ``prepare`` (host array -> host array)
+    runs on each chunk before it is cast to float32, ``finish`` on each
+    result after it is copied back, so affine maps to and from model space
+    can run in float64 on the host.
     """
     n = X.shape[0]
     out = np.empty((n, out_width) if out_width is not None else (n,), dtype=out_dtype)
     device = torch.device(device)
     with torch.inference_mode():
         for start in range(0, n, batch_size):
-            chunk = np.ascontiguousarray(X[start : start + batch_size], dtype=np.float32)
-            xb = torch.from_numpy(chunk).to(device)
-            out[start : start + batch_size] = fn(xb).cpu().numpy()
+            chunk = X[start : start + batch_size]
+            if prepare is not None:
+                chunk = prepare(chunk)
+            chunk = np.ascontiguousarray(chunk, dtype=np.float32)
+            result = fn(torch.from_numpy(chunk).to(device)).cpu().numpy()
+            if finish is not None:
+                result = finish(result)
+            out[start : start + batch_size] = result
     return out

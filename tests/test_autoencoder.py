@@ -256,3 +256,21 @@ def test_defaults_reconstruct_digits_better_than_pca(digits, n_components):
     mse_ae = np.mean((ae.inverse_transform(ae.transform(X_test)) - X_test) ** 2)
     mse_pca = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
     assert mse_ae < mse_pca
+
+
+def test_offset_far_from_zero_does_not_cost_precision():
+    # Standardising and de-standardising run in float64 on the host, so a
+    # large common offset changes nothing but the offset of the outputs.
+    rng = np.random.RandomState(0)
+    Z = 1e-3 * rng.normal(size=(100, 3)) @ rng.normal(size=(3, 8))
+    results = []
+    for offset in (0.0, 1e6):
+        ae = Autoencoder(n_components=3, hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+        X = offset + Z
+        ae.fit(X)
+        codes = ae.transform(X)
+        results.append((codes, ae.inverse_transform(codes) - offset, ae.score_samples(X)))
+    (c0, r0, s0), (c1, r1, s1) = results
+    np.testing.assert_allclose(c1, c0, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(r1, r0, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(s1, s0, rtol=1e-3)
