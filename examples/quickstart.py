@@ -28,12 +28,13 @@ X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
 print(f"{'n_components':>12} {'PCA MSE':>10} {'AE MSE':>10} {'PCA acc':>8} {'AE acc':>8}")
 for n_components in (2, 8):
-    row = [n_components]
-    models = [PCA(n_components), Autoencoder(n_components, random_state=0)]
-    for model in models:
-        codes = model.fit(X_train).transform(X_test)
-        row.append(mean_squared_error(X_test, model.inverse_transform(codes)))
-    for model in models:
+    errors, accuracies = [], []
+    for model in [PCA(n_components), Autoencoder(n_components, random_state=0)]:
+        # The pipeline fits the model on X_train (labels are ignored by it),
+        # then a classifier on its codes.
         clf = make_pipeline(model, LogisticRegression(max_iter=1000))
-        row.append(clf.fit(X_train, y_train).score(X_test, y_test))
+        accuracies.append(clf.fit(X_train, y_train).score(X_test, y_test))
+        codes = clf[0].transform(X_test)
+        errors.append(mean_squared_error(X_test, clf[0].inverse_transform(codes)))
+    row = [n_components, *errors, *accuracies]
     print("{:>12} {:>10.4f} {:>10.4f} {:>8.3f} {:>8.3f}".format(*row))

@@ -133,7 +133,7 @@ default="adam"
     best_validation_score_ : float
         Best of ``validation_scores_``. Only with ``early_stopping=True``.
 
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Per-feature mean removed before training (zeros when the output is
         not linear).
 

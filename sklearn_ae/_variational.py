@@ -195,7 +195,7 @@ default="adam"
     best_validation_score_ : float
         Best of ``validation_scores_``. Only with ``early_stopping=True``.
 
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Per-feature mean removed before training (zeros for
         ``likelihood="bernoulli"``).
 
@@ -488,7 +488,7 @@ default="adam"
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, `n_features_in_`)
             The generated samples, in float64.
         """
         check_is_fitted(self)
