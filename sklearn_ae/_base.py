@@ -329,12 +329,13 @@ class _BaseAutoencoder(
         """Return ``penalty(output, x=, module=, epoch=)`` or None."""
         return None
 
-    def _make_corruption(self, X, mean, scale):
+    def _make_corruption(self, train_ds, mean, scale):
         """Return ``corrupt(x_batch) -> x_noisy`` for training, or None.
 
-        ``X`` holds the training rows in model space, where ``x_model =
-        (x - mean) / scale``, so a variant can express corruption in the
-        data's own units.
+        ``train_ds`` is the training ``ArrayDataset``: its rows ``X`` are in
+        model space, where ``x_model = (x - mean) / scale``, so a variant can
+        express corruption in the data's own units, and its ``device`` is
+        where the batches to corrupt live.
         """
         return None
 
@@ -455,8 +456,8 @@ class _BaseAutoencoder(
         init_seed, shuffle_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
         train_idx, valid_idx = self._split(X.shape[0], rng)
 
-        # The fitted state is built aside and set at once at the end, so a
-        # failed fit leaves the estimator as it was.
+        # The fitted state is built aside and set at once at the end; ``fit``
+        # restores everything (validate_data's attributes too) on failure.
         fitted = {"mean_": np.zeros(X.shape[1]), "scale_": 1.0}
         if self._normalizes():
             Xm, fitted["mean_"], fitted["scale_"] = _standardize(
@@ -481,7 +482,7 @@ class _BaseAutoencoder(
                 batch_size=batch_size,
                 shuffle_seed=shuffle_seed,
                 valid_ds=valid_ds,
-                corruption=self._make_corruption(train_ds.X, fitted["mean_"], fitted["scale_"]),
+                corruption=self._make_corruption(train_ds, fitted["mean_"], fitted["scale_"]),
             )
             net.initialize()
             net.partial_fit(train_ds, None)

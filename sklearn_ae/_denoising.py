@@ -7,7 +7,6 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import Autoencoder
-from ._base import resolve_device
 from ._noise import NOISE_TYPES, make_corruption
 
 
@@ -257,7 +256,7 @@ default="adam"
                 f"noise_level={self.noise_level!r}."
             )
 
-    def _make_corruption(self, X, mean, scale):
+    def _make_corruption(self, train_ds, mean, scale):
         if self.noise_level == 0:
             return None
         return make_corruption(
@@ -265,7 +264,7 @@ default="adam"
             self.noise_level,
             mean=mean,
             scale=scale,
-            low=X.min(axis=0),
-            high=X.max(axis=0),
-            device=resolve_device(self.device),
+            low=train_ds.X.min(axis=0),
+            high=train_ds.X.max(axis=0),
+            device=train_ds.device,
         )
