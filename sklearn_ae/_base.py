@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
 from ._losses import ReconstructionObjective
-from ._modules import ACTIVATION_NAMES, make_activation
+from ._modules import ACTIVATION_NAMES, build_module, make_activation
 from ._net import (
     ArrayDataset,
     AutoencoderNet,
@@ -200,10 +200,6 @@ def _optimizer_speedups(name, device):
     return {"optimizer__foreach": True}
 
 
-def _rng_devices(device):
-    return [device.index or 0] if device.type == "cuda" else []
-
-
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -323,7 +319,7 @@ class _BaseAutoencoder(
 
     @abstractmethod
     def _make_module(self, n_features):
-        """Return a fresh torch module (weights from torch's global RNG)."""
+        """Return a fresh torch module (``build_module`` initialises its weights)."""
 
     def _make_penalty(self):
         """Return ``penalty(output, x=, module=, epoch=)`` or None."""
@@ -376,7 +372,15 @@ class _BaseAutoencoder(
         return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
     def _make_net(
-        self, module, *, device, batch_size, shuffle_seed, valid_ds=None, corruption=None
+        self,
+        module,
+        *,
+        device,
+        batch_size,
+        shuffle_seed,
+        noise_seed=0,
+        valid_ds=None,
+        corruption=None,
     ):
         optimizer, speedups = self.optimizer, {}
         if isinstance(optimizer, str):
@@ -405,6 +409,7 @@ class _BaseAutoencoder(
             objective=self._make_objective(),
             corruption=corruption,
             shuffle_seed=shuffle_seed,
+            noise_seed=noise_seed,
             optimizer=optimizer,
             lr=self.learning_rate_init,
             optimizer__weight_decay=self.alpha,
@@ -453,7 +458,9 @@ class _BaseAutoencoder(
         self._check_input(X)
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed = (int(s) for s in rng.randint(0, 2**31 - 1, size=2))
+        init_seed, shuffle_seed, noise_seed = (
+            int(s) for s in rng.randint(0, 2**31 - 1, size=3)
+        )
         train_idx, valid_idx = self._split(X.shape[0], rng)
 
         # The fitted state is built aside and set at once at the end; ``fit``
@@ -473,19 +480,21 @@ class _BaseAutoencoder(
         )
         batch_size = self._batch_size(len(train_ds))
 
-        with torch.random.fork_rng(devices=_rng_devices(device)):
-            torch.manual_seed(init_seed)
-            module = self._make_module(X.shape[1])
-            net = self._make_net(
-                module,
-                device=device,
-                batch_size=batch_size,
-                shuffle_seed=shuffle_seed,
-                valid_ds=valid_ds,
-                corruption=self._make_corruption(train_ds, fitted["mean_"], fitted["scale_"]),
-            )
-            net.initialize()
-            net.partial_fit(train_ds, None)
+        # Every draw comes from generators this fit owns: two fits in two
+        # threads never share one, and torch's global generator is untouched.
+        init_generator = torch.Generator().manual_seed(init_seed)
+        module = build_module(partial(self._make_module, X.shape[1]), init_generator)
+        net = self._make_net(
+            module,
+            device=device,
+            batch_size=batch_size,
+            shuffle_seed=shuffle_seed,
+            noise_seed=noise_seed,
+            valid_ds=valid_ds,
+            corruption=self._make_corruption(train_ds, fitted["mean_"], fitted["scale_"]),
+        )
+        net.initialize()
+        net.partial_fit(train_ds, None)
         if net.interrupted_:
             # skorch swallows KeyboardInterrupt; a user's interrupt (unlike
             # EarlyStopping's) must reach the caller, with self unchanged.

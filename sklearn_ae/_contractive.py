@@ -238,12 +238,12 @@ default="adam"
     def _make_penalty(self):
         if _hidden_sizes(self.hidden_layer_sizes):
 
-            def term(output, x, module):
-                return jacobian_sq_norm_estimate(x, module.encode).mean()
+            def term(output, x, module, generator):
+                return jacobian_sq_norm_estimate(x, module.encode, generator).mean()
 
         else:
 
-            def term(output, x, module):
+            def term(output, x, module, generator):
                 weight = module.encoder_layers[0].weight
                 return sigmoid_jacobian_sq_norm(output["code"], weight).mean()
 

@@ -90,7 +90,7 @@ def sigmoid_jacobian_sq_norm(code, weight):
     return ((code * (1 - code)) ** 2) @ (weight**2).sum(dim=1)
 
 
-def jacobian_sq_norm_estimate(x, encode):
+def jacobian_sq_norm_estimate(x, encode, generator=None):
     """Per-sample unbiased estimate of ``||d encode(x) / dx||_F^2``.
 
     With a random sign vector ``u`` (``E[u u^T] = I``) per sample,
@@ -105,6 +105,9 @@ def jacobian_sq_norm_estimate(x, encode):
     x : Tensor of shape (n_samples, n_features)
     encode : callable
         Maps a batch of inputs to codes of shape (n_samples, n_components).
+    generator : torch.Generator or None
+        Source of the random signs, on the device of ``x`` (torch's global
+        generator when None).
 
     Returns
     -------
@@ -113,21 +116,24 @@ def jacobian_sq_norm_estimate(x, encode):
     with torch.enable_grad():
         x = x.detach().requires_grad_(True)
         code = encode(x)
-        signs = torch.randint_like(code, 0, 2) * 2 - 1
+        signs = torch.randint(
+            0, 2, code.shape, generator=generator, dtype=code.dtype, device=code.device
+        )
+        signs = signs * 2 - 1
         (vjp,) = torch.autograd.grad(code, x, grad_outputs=signs, create_graph=True)
     return (vjp**2).sum(dim=1)
 
 
 def code_penalty(term, weight, name):
-    """Wrap ``term(output, x, module) -> scalar`` as an objective's penalty.
+    """Wrap ``term(output, x, module, generator) -> scalar`` as an objective's penalty.
 
-    The returned ``penalty(output, x=, module=, epoch=)`` adds
+    The returned ``penalty(output, x=, module=, epoch=, generator=)`` adds
     ``weight * term`` to the loss and records the unweighted term under
     ``name`` (so the training history shows it even when ``weight`` is 0).
     """
 
-    def penalty(output, *, x=None, module=None, epoch=1):
-        value = term(output, x, module)
+    def penalty(output, *, x=None, module=None, epoch=1, generator=None):
+        value = term(output, x, module, generator)
         return weight * value, {name: value}
 
     return penalty
@@ -141,9 +147,10 @@ class ReconstructionObjective:
     loss : {"mse", "bce"}
     output_activation : callable
     penalty : callable or None
-        ``penalty(output, x=..., module=..., epoch=...) -> (scalar tensor,
-        dict of terms)`` added to the reconstruction term, e.g. a sparsity or
-        contractive penalty. ``x`` is the batch the module was fed.
+        ``penalty(output, x=..., module=..., epoch=..., generator=...) ->
+        (scalar tensor, dict of terms)`` added to the reconstruction term,
+        e.g. a sparsity or contractive penalty. ``x`` is the batch the module
+        was fed; ``generator`` is the fit's own source of random draws.
     """
 
     def __init__(self, loss, output_activation, penalty=None):
@@ -159,11 +166,13 @@ class ReconstructionObjective:
             output_activation=self.output_activation,
         )
 
-    def __call__(self, output, target, *, x=None, module=None, epoch=1):
+    def __call__(self, output, target, *, x=None, module=None, epoch=1, generator=None):
         recon = self.per_sample(output, target).mean()
         if self.penalty is None:
             return recon, {}
-        extra, terms = self.penalty(output, x=x, module=module, epoch=epoch)
+        extra, terms = self.penalty(
+            output, x=x, module=module, epoch=epoch, generator=generator
+        )
         return recon + extra, {"reconstruction": recon, **terms}
 
 
@@ -287,7 +296,7 @@ class VariationalObjective:
             log_noise=getattr(module, "log_noise_var", None),
         )
 
-    def __call__(self, output, target, *, x=None, module=None, epoch=1):
+    def __call__(self, output, target, *, x=None, module=None, epoch=1, generator=None):
         recon = self.reconstruction(output["logits"], target, module).mean()
         kl_units = gaussian_kl(output["mean"], output["logvar"])
         penalised = free_bits_kl(kl_units, self.free_bits)

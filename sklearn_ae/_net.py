@@ -88,19 +88,28 @@ class AutoencoderNet(NeuralNet):
         the target stays the clean batch.
     shuffle_seed : int
         Seed of the generator that orders the training rows each epoch.
+    noise_seed : int
+        Seed of the generator, on the training device, of every other draw
+        of training: corruption, the VAE's epsilon, random projections.
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, module, *, objective, corruption=None, shuffle_seed=0, **kwargs):
+    def __init__(
+        self, module, *, objective, corruption=None, shuffle_seed=0, noise_seed=0, **kwargs
+    ):
         super().__init__(module, criterion=torch.nn.MSELoss, **kwargs)
         self.objective = objective
         self.corruption = corruption
         self.shuffle_seed = shuffle_seed
+        self.noise_seed = noise_seed
 
     def initialize(self):
         super().initialize()
         self.shuffle_generator_ = torch.Generator().manual_seed(self.shuffle_seed)
+        self.noise_generator_ = torch.Generator(device=self.device).manual_seed(
+            self.noise_seed
+        )
         self.term_sums_, self.term_count_ = {}, 0
         return self
 
@@ -135,9 +144,21 @@ class AutoencoderNet(NeuralNet):
             return super().get_iterator(dataset, training=training)
         return _Batches(self, dataset, training)
 
+    def infer(self, x, **fit_params):
+        # A module that samples in training (the VAE) draws from the fit's
+        # own generator, never torch's process-wide one.
+        if self.module_.training:
+            fit_params.setdefault("generator", self.noise_generator_)
+        return super().infer(x, **fit_params)
+
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss, terms = self.objective(
-            y_pred, y_true, x=X, module=self.module_, epoch=len(self.history)
+            y_pred,
+            y_true,
+            x=X,
+            module=self.module_,
+            epoch=len(self.history),
+            generator=self.noise_generator_,
         )
         if training and terms:
             n = y_true.shape[0]
@@ -179,7 +200,7 @@ class _Batches:
             return
         order = torch.randperm(len(dataset), generator=net.shuffle_generator_)
         for xb in dataset.batches(batch_size, order):
-            x_in = xb if net.corruption is None else net.corruption(xb)
+            x_in = xb if net.corruption is None else net.corruption(xb, net.noise_generator_)
             yield x_in, xb
 
 

@@ -1,9 +1,10 @@
 """Input corruption for denoising autoencoders, as pure functions of tensors.
 
-Every function draws from torch's global random generator
-(``torch.rand_like``, ``torch.randn_like``). ``fit`` seeds that generator
-inside ``torch.random.fork_rng``, so the noise of a seeded fit is
-reproducible and the user's own random state is left alone.
+Every function draws from the ``generator`` it is given: ``fit`` passes
+one it owns, seeded from ``random_state`` and on the training device, so the
+noise of a seeded fit is reproducible, two fits in two threads never share
+draws, and torch's process-wide generator is left alone. Without a
+generator, torch's global one is used.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -13,22 +14,29 @@ import torch
 NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
 
 
-def gaussian_noise(x, std):
+def _uniform(x, generator):
+    return torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+
+
+def gaussian_noise(x, std, generator=None):
     """Add centred Gaussian noise of standard deviation ``std``.
 
     Parameters
     ----------
     x : Tensor of shape (n_samples, n_features)
     std : float or Tensor broadcastable to ``x``
+    generator : torch.Generator or None
+        Source of the draws, on the device of ``x``.
 
     Returns
     -------
     Tensor of the shape of ``x``
     """
-    return x + torch.randn_like(x) * std
+    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    return x + noise * std
 
 
-def masking_noise(x, p, fill=0.0):
+def masking_noise(x, p, fill=0.0, generator=None):
     """Set each entry to ``fill`` with probability ``p``, independently.
 
     Parameters
@@ -37,16 +45,18 @@ def masking_noise(x, p, fill=0.0):
     p : float in [0, 1]
     fill : float or Tensor broadcastable to ``x``
         The value of a masked entry (a per-feature vector is allowed).
+    generator : torch.Generator or None
+        Source of the draws, on the device of ``x``.
 
     Returns
     -------
     Tensor of the shape of ``x``
     """
-    hit = torch.rand_like(x) < p
+    hit = _uniform(x, generator) < p
     return torch.where(hit, torch.as_tensor(fill, dtype=x.dtype, device=x.device), x)
 
 
-def salt_pepper_noise(x, p, low, high):
+def salt_pepper_noise(x, p, low, high, generator=None):
     """Set each entry, with probability ``p``, to ``low`` or ``high`` (a fair coin).
 
     Parameters
@@ -55,6 +65,8 @@ def salt_pepper_noise(x, p, low, high):
     p : float in [0, 1]
     low, high : float or Tensor broadcastable to ``x``
         The "pepper" and "salt" values (per feature when vectors).
+    generator : torch.Generator or None
+        Source of the draws, on the device of ``x``.
 
     Returns
     -------
@@ -62,7 +74,7 @@ def salt_pepper_noise(x, p, low, high):
     """
     # One uniform draw decides both: u < p hits the entry, and given a hit,
     # u < p / 2 happens with probability 1/2.
-    u = torch.rand_like(x)
+    u = _uniform(x, generator)
     low = torch.as_tensor(low, dtype=x.dtype, device=x.device)
     high = torch.as_tensor(high, dtype=x.dtype, device=x.device)
     out = torch.where(u < p, high, x)
@@ -70,7 +82,7 @@ def salt_pepper_noise(x, p, low, high):
 
 
 def make_corruption(noise, level, *, mean, scale, low, high, device):
-    """Return ``corrupt(x_batch)`` for batches in model space.
+    """Return ``corrupt(x_batch, generator=None)`` for batches in model space.
 
     The estimator trains on ``x_model = (x - mean) / scale``; the noise is
     defined in the data's own units, so it is mapped to model space here:
@@ -101,9 +113,9 @@ def make_corruption(noise, level, *, mean, scale, low, high, device):
 
     if noise == "gaussian":
         std = float(level) / float(scale)
-        return lambda x: gaussian_noise(x, std)
+        return lambda x, generator=None: gaussian_noise(x, std, generator)
     if noise == "masking":
         fill = vector(-mean / scale)
-        return lambda x: masking_noise(x, level, fill)
+        return lambda x, generator=None: masking_noise(x, level, fill, generator)
     low, high = vector(low), vector(high)
-    return lambda x: salt_pepper_noise(x, level, low, high)
+    return lambda x, generator=None: salt_pepper_noise(x, level, low, high, generator)

@@ -275,7 +275,7 @@ default="adam"
         target = self.sparsity_target
         measure = l1_activity if self.sparsity == "l1" else partial(kl_sparsity, target=target)
 
-        def term(output, x, module):
+        def term(output, x, module, generator):
             return measure(output["code"])
 
         return code_penalty(term, self.sparsity_weight, "sparsity")
