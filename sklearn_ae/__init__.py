@@ -6,7 +6,7 @@ from ._autoencoder import Autoencoder
 from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._config import config_context, get_config, set_config
-from ._net import DivergenceError
+from ._exceptions import DivergenceError
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 

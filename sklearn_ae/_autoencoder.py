@@ -2,8 +2,11 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from sklearn.utils._param_validation import StrOptions
+
 from ._base import _BaseAutoencoder, _hidden_sizes
-from ._modules import MLPAutoencoderModule
+from ._losses import ReconstructionObjective
+from ._modules import ACTIVATION_NAMES, MLPAutoencoderModule, make_activation
 
 
 class Autoencoder(_BaseAutoencoder):
@@ -78,6 +81,13 @@ default="adam"
     tol : float, default=1e-4
         Smallest loss improvement that counts as progress.
 
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        the fitted model (weights, optimizer state, scaling, early stopping
+        state) for ``max_iter`` more epochs instead of starting afresh;
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and
+        ``verbose`` may change in between. See :term:`warm_start`.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the order of the rows in each epoch,
         the validation split and any training noise. An int gives
@@ -118,6 +128,12 @@ default="adam"
 
     best_loss_ : float
         Smallest training loss reached.
+
+    objective_curves_ : dict of str to list of float
+        Mean of each term of the training objective per epoch (e.g.
+        ``"reconstruction"`` and ``"sparsity"``, or ``"kl"``), on the
+        scale the net trains on; empty when the objective is the
+        reconstruction error alone.
 
     validation_scores_ : list of float
         Negative validation loss of each epoch. Only with
@@ -173,6 +189,8 @@ default="adam"
 
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
+        "output_activation": [StrOptions(set(ACTIVATION_NAMES)), None],
+        "loss": [StrOptions({"mse", "bce"})],
         "tied_weights": ["boolean"],
     }
 
@@ -193,6 +211,7 @@ default="adam"
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -212,6 +231,7 @@ default="adam"
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
+            warm_start=warm_start,
             random_state=random_state,
             device=device,
             verbose=verbose,
@@ -221,6 +241,51 @@ default="adam"
         self.loss = loss
         self.tied_weights = tied_weights
 
+    # ------------------------------------------------------------------
+    # The reconstruction loss and output activation are this class's
+    # ------------------------------------------------------------------
+    def _output_activation_name(self):
+        """The reconstruction's activation: explicit, or chosen by ``loss``."""
+        if self.output_activation is not None:
+            return self.output_activation
+        return "logistic" if self.loss == "bce" else "identity"
+
+    def _normalizes(self):
+        # Only an unbounded (identity) reconstruction can be mapped back to
+        # any range, so only then is the data standardised for training.
+        return self._output_activation_name() == "identity"
+
+    def _unit_interval_requirement(self):
+        if self.loss == "bce":
+            return f"loss={self.loss!r}", "loss='mse'"
+        return None
+
+    def _check_params(self):
+        if self.loss == "bce" and self._output_activation_name() != "logistic":
+            raise ValueError(
+                "loss='bce' reconstructs probabilities and needs "
+                "output_activation='logistic' (or None), got "
+                f"output_activation={self.output_activation!r}."
+            )
+
+    def _make_penalty(self):
+        """Return ``penalty(output, x=, module=, epoch=, generator=)`` or None."""
+        return None
+
+    def _make_objective(self):
+        return ReconstructionObjective(
+            self.loss,
+            make_activation(self._output_activation_name()),
+            penalty=self._make_penalty(),
+        )
+
+    def _score_batch(self, xb):
+        err = self._make_objective().per_sample(self._module(xb), xb)
+        return -err * self._scaling.scale**2
+
+    # ------------------------------------------------------------------
+    # The module
+    # ------------------------------------------------------------------
     def _code_activation(self):
         """Activation of the code layer; linear codes, as in PCA."""
         return "identity"

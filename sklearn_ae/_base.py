@@ -1,17 +1,37 @@
 """Shared machinery of every autoencoder estimator.
 
-``_BaseAutoencoder`` holds what all variants share: parameter validation,
-input checks, seeding, the skorch net that trains the torch module, batched
-inference, scoring, feature names and persistence. A variant overrides only
-the hooks where it differs (``_make_module``, ``_make_penalty``,
-``_make_corruption``, ``_make_objective``, ``_check_input``, and the batch
-functions used at inference).
+``_BaseAutoencoder`` holds what all variants share. Fitting is a short
+pipeline of named stages, each with one owner (see the developer page of
+the docs, "How an estimator is built"):
+
+``prepare``
+    validation, the seeded split, the data scaling (``_scaling.py``) and a
+    variant's training statistics (``_training_statistics``).
+``build``
+    the torch module (``_make_module``, weights from the fit's generator)
+    and the skorch net (``_net.build_net``: optimizer, callbacks, policy).
+``train``
+    epochs, through ``AutoencoderNet.train_epochs``; ``fit``,
+    ``partial_fit`` and ``warm_start`` are different drivers of this one
+    stage.
+``collect``
+    fitted attributes read from the net.
+``after_fit``
+    a variant's extras, computed through the same inference path as
+    ``transform`` and ``score_samples`` on the fitted estimator.
+
+A variant overrides only the hooks where it differs: ``_make_module``,
+``_make_objective``, ``_make_penalty``, ``_make_corruption``,
+``_training_statistics``, ``_after_fit``, the batch functions of inference
+(``_encode_batch``, ``_decode_batch``, ``_score_batch``) and the few policy
+hooks (``_normalizes``, ``_unit_interval_requirement``, ``_check_params``).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import warnings
 from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
 from functools import partial
 from numbers import Integral, Real
 
@@ -19,9 +39,6 @@ import numpy as np
 import pandas as pd
 import torch
 from scipy.sparse import issparse
-from skorch.callbacks import EarlyStopping
-from skorch.helper import predefined_split
-from skorch.history import History
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -34,32 +51,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
-from ._losses import ReconstructionObjective
-from ._modules import ACTIVATION_NAMES, build_module, make_activation
-from ._net import (
-    ArrayDataset,
-    AutoencoderNet,
-    EpochCompleted,
-    EpochGuard,
-    predict_in_batches,
-    stopped_early,
-)
-
-_OPTIMIZERS = {
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-    "sgd": torch.optim.SGD,
-    "rmsprop": torch.optim.RMSprop,
-}
-
-#: Built-in optimizers with a fused CUDA kernel (one launch for all parameters).
-_FUSED_ON_CUDA = {"adam", "adamw", "sgd"}
+from ._modules import ACTIVATION_NAMES, build_module
+from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, build_net
+from ._scaling import DataScaling
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-#: Below this global scale the data are treated as constant: a smaller scale
-#: (or its square) would underflow in float32 and turn outputs into NaN.
-_MIN_SCALE = float(np.sqrt(np.finfo(np.float32).tiny))
 
 
 def _check_float32_range(X, name="X"):
@@ -73,47 +70,6 @@ def _check_float32_range(X, name="X"):
                 f"magnitude {peak:.3g} > {_FLOAT32_MAX:.3g}); the network trains "
                 "in float32. Rescale the data first, e.g. with StandardScaler."
             )
-
-
-#: Rows per chunk when standardising: float64 temporaries stay small.
-_CHUNK_ROWS = 1024
-
-
-def _row_chunks(n_rows):
-    return (slice(start, start + _CHUNK_ROWS) for start in range(0, n_rows, _CHUNK_ROWS))
-
-
-def _standardize(X, train_idx=None):
-    """Centre X on the training rows' mean and divide by one global scale.
-
-    The scale is the root of the mean per-feature variance of the training
-    rows (all rows when ``train_idx`` is None). Statistics and centring are
-    computed in float64, chunk by chunk, so no float64 copy of X is made.
-
-    Returns
-    -------
-    X_std : ndarray of float32, C-contiguous
-    mean : ndarray of float64 of shape (n_features,)
-    scale : float, positive
-    """
-    is_train = None
-    if train_idx is not None:
-        is_train = np.zeros(X.shape[0], dtype=bool)
-        is_train[train_idx] = True
-    mean = (X if is_train is None else X[is_train]).mean(axis=0, dtype=np.float64)
-    out = np.empty(X.shape, dtype=np.float32)
-    sum_sq = np.zeros(X.shape[1])
-    for rows in _row_chunks(X.shape[0]):
-        centred = X[rows] - mean
-        out[rows] = centred
-        if is_train is not None:
-            centred = centred[is_train[rows]]
-        sum_sq += np.einsum("ij,ij->j", centred, centred)
-    n_fit = X.shape[0] if is_train is None else len(train_idx)
-    scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
-    scale = scale if np.isfinite(scale) and scale > _MIN_SCALE else 1.0
-    out /= np.float32(scale)
-    return out, mean, scale
 
 
 def _as_float_array(check, X, **kwargs):
@@ -188,18 +144,6 @@ def resolve_device(device):
     return resolved
 
 
-def _optimizer_speedups(name, device):
-    """Keyword arguments selecting a built-in optimizer's fastest kernels.
-
-    Fused kernels on CUDA; on the CPU the ``foreach`` (multi-tensor)
-    implementation, which measured 5-25% faster per fit than torch's CPU
-    default (see ``benchmarks/README.md``). Neither changes the maths.
-    """
-    if device.type == "cuda" and name in _FUSED_ON_CUDA:
-        return {"optimizer__fused": True}
-    return {"optimizer__foreach": True}
-
-
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -213,9 +157,7 @@ class _BaseAutoencoder(
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
-        "output_activation": [StrOptions(set(ACTIVATION_NAMES)), None],
-        "loss": [StrOptions({"mse", "bce"})],
-        "optimizer": [StrOptions(set(_OPTIMIZERS)), callable],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -224,11 +166,16 @@ class _BaseAutoencoder(
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "device": [str],
         "verbose": ["verbose"],
         "callbacks": [list, None],
     }
+
+    #: The net class the build stage uses: a subclass of ``AutoencoderNet``
+    #: (e.g. mixed with skorch's ``AccelerateMixin``) can be set here.
+    _net_class = AutoencoderNet
 
     @abstractmethod
     def __init__(
@@ -246,13 +193,12 @@ class _BaseAutoencoder(
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
         random_state=None,
         device="cpu",
         verbose=0,
         callbacks=None,
     ):
-        # ``loss`` and ``output_activation`` are stored by the deterministic
-        # autoencoders (``Autoencoder``); the VAE's ``likelihood`` replaces them.
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -265,6 +211,7 @@ class _BaseAutoencoder(
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
@@ -273,35 +220,28 @@ class _BaseAutoencoder(
     # ------------------------------------------------------------------
     # Hooks a variant may override
     # ------------------------------------------------------------------
-    def _output_activation_name(self):
-        """The reconstruction's activation: explicit, or chosen by ``loss``."""
-        if self.output_activation is not None:
-            return self.output_activation
-        return "logistic" if self.loss == "bce" else "identity"
+    @abstractmethod
+    def _normalizes(self):
+        """Whether X is centred and scaled inside the estimator (see ``_scaling``)."""
+
+    def _unit_interval_requirement(self):
+        """None, or the setting that needs X in [0, 1] and one that does not."""
+        return None
 
     def _requires_unit_interval(self):
-        """Whether X must lie in [0, 1] (binary cross-entropy targets)."""
-        return self.loss == "bce"
+        """Whether X must lie in [0, 1] (binary targets or probabilities)."""
+        return self._unit_interval_requirement() is not None
 
     def _check_params(self):
         """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
-        if self.loss == "bce" and self._output_activation_name() != "logistic":
-            raise ValueError(
-                "loss='bce' reconstructs probabilities and needs "
-                "output_activation='logistic' (or None), got "
-                f"output_activation={self.output_activation!r}."
-            )
-
-    def _unit_interval_settings(self):
-        """The setting that needs X in [0, 1] and the one that does not (for errors)."""
-        return f"loss={self.loss!r}", "loss='mse'"
 
     def _check_input(self, X, name="X"):
         """Checks of the values of X beyond finiteness (run in fit and score)."""
-        if self._requires_unit_interval() and X.size:
+        requirement = self._unit_interval_requirement()
+        if requirement is not None and X.size:
             lo, hi = float(X.min()), float(X.max())
             if lo < 0 or hi > 1:
-                setting, alternative = self._unit_interval_settings()
+                setting, alternative = requirement
                 raise ValueError(
                     f"{type(self).__name__} with {setting} needs {name} in "
                     f"[0, 1] (binary targets or probabilities), but {name} ranges "
@@ -309,122 +249,61 @@ class _BaseAutoencoder(
                     f"{alternative}."
                 )
 
-    def _normalizes(self):
-        """Whether X is centred and scaled inside the estimator.
-
-        Only an unbounded (identity) reconstruction can be mapped back to any
-        range, so only then is the data standardised for training.
-        """
-        return self._output_activation_name() == "identity"
+    def _check_partial_fit_params(self):
+        """Refuse settings ``partial_fit`` cannot honour."""
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: each call is "
+                "one pass over the rows it is given, with none held out. Use fit "
+                "(with warm_start=True to continue training), or set "
+                "early_stopping=False."
+            )
 
     @abstractmethod
     def _make_module(self, n_features):
         """Return a fresh torch module (``build_module`` initialises its weights)."""
 
-    def _make_penalty(self):
-        """Return ``penalty(output, x=, module=, epoch=)`` or None."""
-        return None
+    @abstractmethod
+    def _make_objective(self):
+        """Return the training objective (see ``AutoencoderNet``)."""
 
-    def _make_corruption(self, train_ds, mean, scale):
-        """Return ``corrupt(x_batch) -> x_noisy`` for training, or None.
+    def _make_corruption(self, device):
+        """Return ``corrupt(x_batch, generator) -> x_noisy`` for training, or None.
 
-        ``train_ds`` is the training ``ArrayDataset``: its rows ``X`` are in
-        model space, where ``x_model = (x - mean) / scale``, so a variant can
-        express corruption in the data's own units, and its ``device`` is
-        where the batches to corrupt live.
+        Batches are in model space (``self._scaling`` maps to and from the
+        data's units) and live on ``device``.
         """
         return None
 
-    def _make_objective(self):
-        return ReconstructionObjective(
-            self.loss,
-            make_activation(self._output_activation_name()),
-            penalty=self._make_penalty(),
-        )
+    def _training_statistics(self, X_train):
+        """Private fitted statistics of the training rows (model space).
 
-    def _fitted_extras(self, net, X):
-        """Extra fitted attributes a variant derives after training."""
+        Computed once, when training starts, and kept (also across
+        ``partial_fit`` calls and pickling) for the build stage.
+        """
         return {}
 
-    def _training_callbacks(self):
-        """Extra ``(name, callback)`` pairs, run before early stopping each epoch."""
-        return []
+    def _stopping_warmup(self):
+        """Epochs at the start that early stopping does not judge."""
+        return 0
+
+    def _after_fit(self, X):
+        """Set a variant's extra fitted attributes from the training rows X.
+
+        Runs with the fitted estimator in place; use the inference methods
+        (``_encode``, ``_score``), never a loop of one's own.
+        """
 
     # ------------------------------------------------------------------
-    # Fitting
+    # Fitting: drivers
     # ------------------------------------------------------------------
-    def _batch_size(self, n_samples):
-        size = 200 if self.batch_size == "auto" else self.batch_size
-        return max(1, min(size, n_samples))
-
-    def _split(self, n_samples, rng):
-        """Indices of training and validation rows (seeded, shuffled)."""
-        if not self.early_stopping:
-            return np.arange(n_samples), None
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
-        if n_samples - n_valid < 1:
-            raise ValueError(
-                f"early_stopping=True needs at least 2 samples to hold out a "
-                f"validation set (validation_fraction={self.validation_fraction}), "
-                f"got n_samples={n_samples}."
-            )
-        perm = rng.permutation(n_samples)
-        return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
-
-    def _make_net(
-        self,
-        module,
-        *,
-        device,
-        batch_size,
-        shuffle_seed,
-        noise_seed=0,
-        valid_ds=None,
-        corruption=None,
-    ):
-        optimizer, speedups = self.optimizer, {}
-        if isinstance(optimizer, str):
-            optimizer = _OPTIMIZERS[self.optimizer]
-            speedups = _optimizer_speedups(self.optimizer, torch.device(device))
-        callbacks = [("epoch_guard", EpochGuard()), *self._training_callbacks()]
-        monitor = "valid_loss" if valid_ds is not None else "train_loss"
-        callbacks.append(
-            (
-                "early_stopping",
-                EarlyStopping(
-                    monitor=monitor,
-                    patience=self.n_iter_no_change,
-                    threshold=self.tol,
-                    threshold_mode="abs",
-                    load_best=valid_ds is not None,
-                    sink=print if self.verbose else (lambda *a, **k: None),
-                ),
-            )
-        )
-        for i, cb in enumerate(self.callbacks or []):
-            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
-        callbacks.append(("epoch_completed", EpochCompleted()))
-        return AutoencoderNet(
-            module,
-            objective=self._make_objective(),
-            corruption=corruption,
-            shuffle_seed=shuffle_seed,
-            noise_seed=noise_seed,
-            optimizer=optimizer,
-            lr=self.learning_rate_init,
-            optimizer__weight_decay=self.alpha,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            train_split=predefined_split(valid_ds) if valid_ds is not None else None,
-            callbacks=callbacks,
-            verbose=int(self.verbose),
-            device=device,
-            **speedups,
-        )
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder to reconstruct X.
+
+        With ``warm_start=True`` and a fitted estimator, training continues
+        from the fitted weights, optimizer state, scaling and early stopping
+        state for ``max_iter`` more epochs.
 
         Parameters
         ----------
@@ -439,92 +318,221 @@ class _BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        # validate_data sets n_features_in_ / feature_names_in_ before
-        # training; a failed or interrupted fit must leave self as it was.
-        previous = self.__dict__.copy()
-        try:
-            X = _as_float_array(partial(validate_data, self), X)
-            self._fit(X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous)
-            raise
+        continuing = self.warm_start and hasattr(self, "net_")
+        if continuing:
+            self._check_unchanged_since_build("fit with warm_start=True")
+        with self._unchanged_on_failure(continuing):
+            X = self._validate_training_data(X, reset=not continuing)
+            if continuing:
+                train_idx, valid_idx = self._split(X.shape[0], self._split_state)
+            else:
+                train_idx, valid_idx = self._start(X, split=True)
+            train_ds, valid_ds = self._datasets(X, train_idx, valid_idx)
+            self.net_.train_epochs(train_ds, valid_ds, epochs=self.max_iter, stopping=True)
+            self._collect()
+            self._after_fit(X if valid_idx is None else X[train_idx])
+        self._warn_if_not_converged()
         return self
 
-    def _fit(self, X):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train one pass (epoch) over X, continuing from the current state.
+
+        The first call (or the first after the estimator was cloned)
+        initialises: it validates X, fixes the data scaling (``mean_``,
+        ``scale_``) and the training statistics from these rows, and builds
+        the network; every call then trains one pass over its rows, keeping
+        the optimizer state, so a stream of chunks trains like epochs of
+        ``fit``. The scaling is fixed at the first call, as in a model that
+        has started learning it must not move; make the first chunk
+        representative (or scale the data beforehand). ``batch_size="auto"``
+        is resolved on the first chunk too. Like
+        :meth:`sklearn.neural_network.MLPRegressor.partial_fit`,
+        ``early_stopping=True`` is refused, and no ``ConvergenceWarning`` is
+        raised. Each call counts as one epoch in ``n_iter_`` and
+        ``loss_curve_``, and a variant's post-fit statistics (e.g.
+        ``mean_activation_``) describe the rows of the latest call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more pass.
+        """
+        first = not hasattr(self, "net_")
+        self._check_partial_fit_params()
+        if not first:
+            self._check_unchanged_since_build("partial_fit")
+        with self._unchanged_on_failure(not first):
+            X = self._validate_training_data(X, reset=first)
+            if first:
+                self._start(X, split=False)
+            train_ds, _ = self._datasets(X, None, None)
+            self.net_.train_epochs(train_ds, epochs=1, stopping=False)
+            self._collect()
+            self._after_fit(X)
+        return self
+
+    def _check_unchanged_since_build(self, method):
+        """Continued training needs the parameters the net was built with."""
+        params = self.get_params(deep=False)
+        changed = sorted(
+            name
+            for name, value in self._built_with.items()
+            if name not in _CONTINUABLE_PARAMS and not _same_param(params[name], value)
+        )
+        if changed:
+            raise ValueError(
+                f"{method} continues training the fitted model, but "
+                f"{', '.join(changed)} changed since it was built "
+                f"({', '.join(f'{n}={self._built_with[n]!r}' for n in changed)} then). "
+                "Restore them, or refit from scratch (warm_start=False, or a fresh "
+                "clone for partial_fit)."
+            )
+
+    @contextmanager
+    def _unchanged_on_failure(self, continuing):
+        """Leave the estimator exactly as it was if the block raises.
+
+        A new model is built aside from the old one, so restoring the
+        attributes restores it; continued training changes the net in
+        place, so its training state is saved first and put back.
+        """
+        before = dict(self.__dict__)
+        net_state = self.net_.get_training_state(history=False) if continuing else None
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            if net_state is not None:
+                self.net_.set_training_state(net_state)
+            raise
+
+    # ------------------------------------------------------------------
+    # Fitting: stages
+    # ------------------------------------------------------------------
+    def _validate_training_data(self, X, *, reset):
+        X = _as_float_array(partial(validate_data, self, reset=reset), X)
         self._check_params()
         _hidden_sizes(self.hidden_layer_sizes)
         _check_float32_range(X)
         self._check_input(X)
+        return X
+
+    def _start(self, X, *, split):
+        """Prepare and build: seeds, split, scaling, statistics, the net.
+
+        Returns the training and validation row indices (None for all rows
+        and no validation).
+        """
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
-        init_seed, shuffle_seed, noise_seed = (
-            int(s) for s in rng.randint(0, 2**31 - 1, size=3)
-        )
-        train_idx, valid_idx = self._split(X.shape[0], rng)
-
-        # The fitted state is built aside and set at once at the end; ``fit``
-        # restores everything (validate_data's attributes too) on failure.
-        fitted = {"mean_": np.zeros(X.shape[1]), "scale_": 1.0}
+        self._seeds = tuple(int(s) for s in rng.randint(0, 2**31 - 1, size=3))
+        # The split is drawn from the state rng has now, kept so that a
+        # warm start holds out the same rows.
+        self._split_state = rng.get_state()
+        train_idx, valid_idx = self._split(X.shape[0], self._split_state) if split else (None, None)
         if self._normalizes():
-            Xm, fitted["mean_"], fitted["scale_"] = _standardize(
-                X, None if valid_idx is None else train_idx
-            )
+            X_model, scaling = DataScaling.fit_transform(X, train_idx if valid_idx is not None else None)
         else:
-            Xm = np.ascontiguousarray(X, dtype=np.float32)
-        resident = Xm.nbytes <= get_config()["device_memory_budget"]
-        X_train = Xm if valid_idx is None else Xm[train_idx]
-        train_ds = ArrayDataset(X_train, device, resident=resident)
-        valid_ds = (
-            None if valid_idx is None else ArrayDataset(Xm[valid_idx], device, resident=resident)
+            X_model, scaling = np.ascontiguousarray(X, dtype=np.float32), DataScaling.none(X.shape[1])
+        self.mean_, self.scale_ = scaling.mean, scaling.scale
+        self.device_ = device
+        self.__dict__.update(
+            self._training_statistics(X_model if valid_idx is None else X_model[train_idx])
         )
-        batch_size = self._batch_size(len(train_ds))
+        self._X_model_cache = (X, X_model)  # reused by _datasets, then dropped
+        self._built_with = self.get_params(deep=False)
+        self.net_ = self._build(
+            X.shape[1], batch_size=self._batch_size(X.shape[0] - _count(valid_idx))
+        )
+        return train_idx, valid_idx
 
-        # Every draw comes from generators this fit owns: two fits in two
-        # threads never share one, and torch's global generator is untouched.
-        init_generator = torch.Generator().manual_seed(init_seed)
-        module = build_module(partial(self._make_module, X.shape[1]), init_generator)
-        net = self._make_net(
+    def _build(self, n_features, *, batch_size):
+        """The module and its net, initialised (weights from the fit's seed)."""
+        init_seed, shuffle_seed, noise_seed = self._seeds
+        generator = torch.Generator().manual_seed(init_seed)
+        module = build_module(partial(self._make_module, n_features), generator)
+        net = build_net(
             module,
-            device=device,
+            objective=self._make_objective(),
+            optimizer=self.optimizer,
+            lr=self.learning_rate_init,
+            weight_decay=self.alpha,
             batch_size=batch_size,
+            max_epochs=self.max_iter,
+            device=self.device_,
+            validation=self.early_stopping,
+            patience=self.n_iter_no_change,
+            tol=self.tol,
+            warmup_epochs=self._stopping_warmup(),
+            callbacks=self.callbacks,
+            verbose=self.verbose,
+            corruption=self._make_corruption(self.device_),
             shuffle_seed=shuffle_seed,
             noise_seed=noise_seed,
-            valid_ds=valid_ds,
-            corruption=self._make_corruption(train_ds, fitted["mean_"], fitted["scale_"]),
+            net_class=self._net_class,
         )
-        net.initialize()
-        net.partial_fit(train_ds, None)
-        if net.interrupted_:
-            # skorch swallows KeyboardInterrupt; a user's interrupt (unlike
-            # EarlyStopping's) must reach the caller, with self unchanged.
-            raise KeyboardInterrupt(
-                f"{type(self).__name__}.fit was interrupted during epoch "
-                f"{len(net.history)}; the estimator was left as it was before fit."
+        return net.initialize()
+
+    def _batch_size(self, n_samples):
+        size = 200 if self.batch_size == "auto" else self.batch_size
+        return max(1, min(size, n_samples))
+
+    def _split(self, n_samples, state):
+        """Indices of training and validation rows (seeded, shuffled)."""
+        if not self.early_stopping:
+            return None, None
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples - n_valid < 1:
+            raise ValueError(
+                f"early_stopping=True needs at least 2 samples to hold out a "
+                f"validation set (validation_fraction={self.validation_fraction}), "
+                f"got n_samples={n_samples}."
             )
-        net.module_.eval()
+        rng = np.random.RandomState()
+        rng.set_state(state)
+        perm = rng.permutation(n_samples)
+        return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
-        history = net.history
-        n_iter = len(history)
-        fitted.update(
-            net_=net,
-            device_=device,
-            n_iter_=n_iter,
-            loss_curve_=[float(v) for v in history[:, "train_loss"]],
-            _n_features_out=self.n_components,
+    def _datasets(self, X, train_idx, valid_idx):
+        """Training and validation ``ArrayDataset``s in model space."""
+        cached = self.__dict__.pop("_X_model_cache", None)
+        if cached is not None and cached[0] is X:
+            X_model = cached[1]
+        else:
+            X_model = self._scaling.to_model(X)
+        resident = X_model.nbytes <= get_config()["device_memory_budget"]
+        if valid_idx is None:
+            return ArrayDataset(X_model, self.device_, resident=resident), None
+        return (
+            ArrayDataset(X_model[train_idx], self.device_, resident=resident),
+            ArrayDataset(X_model[valid_idx], self.device_, resident=resident),
         )
-        if valid_ds is not None:
-            scores = [-float(v) for v in history[:, "valid_loss"]]
-            fitted["validation_scores_"] = scores
-            fitted["best_validation_score_"] = float(max(scores))
-        fitted["best_loss_"] = float(min(fitted["loss_curve_"]))
-        fitted.update(self._fitted_extras(net, X_train))
-        self.__dict__.update(fitted)
-        self._warn_if_not_converged(net)
-        return self
 
-    def _warn_if_not_converged(self, net):
-        if stopped_early(net):
+    def _collect(self):
+        """Fitted attributes read from the net's history."""
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
+        self.best_loss_ = float(min(self.loss_curve_))
+        if self.early_stopping:
+            rows = [row["valid_loss"] for row in history if "valid_loss" in row]
+            self.validation_scores_ = [-float(v) for v in rows]
+            self.best_validation_score_ = float(max(self.validation_scores_))
+        terms = [name for name in self.net_.objective_terms_ if all(name in r for r in history)]
+        self.objective_curves_ = {name: [float(v) for v in history[:, name]] for name in terms}
+        self._n_features_out = self.n_components
+
+    def _warn_if_not_converged(self):
+        if self.net_.stopped_early_:
             return
         warnings.warn(
             f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
@@ -533,23 +541,18 @@ class _BaseAutoencoder(
         )
 
     # ------------------------------------------------------------------
-    # Inference
+    # Inference: one path for every method
     # ------------------------------------------------------------------
     @property
     def _module(self):
         return self.net_.module_
 
-    def _to_model_space(self, chunk):
-        """Standardise a host chunk as training did: centre in float64, then scale."""
+    @property
+    def _scaling(self):
+        """The map between the data's units and model space (fitted)."""
         if not self._normalizes():
-            return chunk
-        return np.asarray(chunk - self.mean_, dtype=np.float32) / np.float32(self.scale_)
-
-    def _to_data_space(self, out):
-        """Map a model-space reconstruction back to the data's units, in float64."""
-        if not self._normalizes():
-            return out
-        return out.astype(np.float64) * float(self.scale_) + self.mean_
+            return DataScaling.none(self.n_features_in_)
+        return DataScaling(self.mean_, self.scale_)
 
     def _encode_batch(self, xb):
         """Codes of a batch already in model space."""
@@ -559,32 +562,48 @@ class _BaseAutoencoder(
         """Reconstruction (in model space) of a batch of codes."""
         return self._module.decode(zb)
 
+    @abstractmethod
     def _score_batch(self, xb):
         """Per-sample score of a batch in model space (higher is more typical)."""
-        objective = self._make_objective()
-        output = self._module(xb)
-        err = objective.per_sample(output, xb)
-        return -err * float(self.scale_) ** 2
+
+    def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None):
+        """Run ``fn`` (tensor -> tensor) on X in batches under inference mode.
+
+        The one batching loop of inference: each chunk of
+        ``inference_batch_size`` rows is mapped to model space
+        (``from_data``) in float64 on the host, cast to float32, run on the
+        device, copied back and (``to_data``) mapped to the data's units.
+        Only one batch of tensors is alive at a time; results are written
+        straight into the output, of X's float dtype.
+        """
+        self._module.eval()
+        scaling = self._scaling
+        n = X.shape[0]
+        batch_size = get_config()["inference_batch_size"]
+        out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
+        with torch.inference_mode():
+            for start in range(0, n, batch_size):
+                chunk = X[start : start + batch_size]
+                chunk = (
+                    scaling.to_model(chunk)
+                    if from_data
+                    else np.ascontiguousarray(chunk, dtype=np.float32)
+                )
+                result = fn(torch.from_numpy(chunk).to(self.device_)).cpu().numpy()
+                out[start : start + batch_size] = scaling.to_data(result) if to_data else result
+        return _check_finite_output(out, method)
+
+    def _encode(self, X):
+        return self._infer(self._encode_batch, X, out_width=self.n_components, method="transform")
+
+    def _score(self, X):
+        return self._infer(self._score_batch, X, out_width=None, method="score_samples")
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
         X = _as_float_array(partial(validate_data, self), X, reset=False)
         _check_float32_range(X)
         return X
-
-    def _apply(self, fn, X, out_width, method=None):
-        """Run ``fn`` on model-space batches of ``X`` and collect the output."""
-        self._module.eval()
-        out = predict_in_batches(
-            fn,
-            X,
-            batch_size=get_config()["inference_batch_size"],
-            device=self.device_,
-            out_width=out_width,
-            out_dtype=X.dtype,
-            prepare=self._to_model_space,
-        )
-        return _check_finite_output(out, method)
 
     def transform(self, X):
         """Encode X into the latent space.
@@ -599,8 +618,7 @@ class _BaseAutoencoder(
         X_new : ndarray of shape (n_samples, n_components)
             The codes, of the same float dtype as X.
         """
-        X = self._validate_for_inference(X)
-        return self._apply(self._encode_batch, X, self.n_components, "transform")
+        return self._encode(self._validate_for_inference(X))
 
     def inverse_transform(self, X):
         """Decode latent codes back to the input space.
@@ -623,17 +641,14 @@ class _BaseAutoencoder(
                 f"n_components={self.n_components} (the width of the codes)."
             )
         _check_float32_range(Z)
-        self._module.eval()
-        out = predict_in_batches(
+        return self._infer(
             self._decode_batch,
             Z,
-            batch_size=get_config()["inference_batch_size"],
-            device=self.device_,
             out_width=self.n_features_in_,
-            out_dtype=Z.dtype,
-            finish=self._to_data_space,
+            from_data=False,
+            to_data=True,
+            method="inverse_transform",
         )
-        return _check_finite_output(out, "inverse_transform")
 
     def score_samples(self, X):
         """Per-sample score: higher means more typical of the training data.
@@ -653,7 +668,7 @@ class _BaseAutoencoder(
         """
         X = self._validate_for_inference(X)
         self._check_input(X)
-        return self._apply(self._score_batch, X, None, "score_samples")
+        return self._score(X)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`, so that model selection needs no y.
@@ -672,40 +687,32 @@ class _BaseAutoencoder(
         return float(np.mean(self.score_samples(X)))
 
     # ------------------------------------------------------------------
-    # Persistence: weights as arrays, never skorch's embedded pickle
+    # Persistence: the training state as arrays, never skorch's pickle
     # ------------------------------------------------------------------
     def __getstate__(self):
         state = dict(super().__getstate__())
+        state.pop("_X_model_cache", None)
         net = state.pop("net_", None)
         if net is not None:
-            state["_module_state"] = {
-                k: v.detach().cpu().numpy().copy() for k, v in net.module_.state_dict().items()
-            }
-            state["_history"] = _plain(net.history)
+            state["_net_state"] = net.get_training_state()
             state["device_"] = str(state["device_"])
         return state
 
     def __setstate__(self, state):
-        module_state = state.pop("_module_state", None)
-        history = state.pop("_history", None)
+        net_state = state.pop("_net_state", None)
         super().__setstate__(state)
-        if module_state is None:
+        if net_state is None:
             return
         device = torch.device(self.device_)
         if device.type == "cuda" and (
             not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()
         ):
             # Fitted on a GPU this machine lacks: the weights are arrays, so
-            # the model runs on the CPU.
+            # the model runs (and goes on training) on the CPU.
             device = torch.device("cpu")
         self.device_ = device
-        module = self._make_module(self.n_features_in_)
-        module.load_state_dict({k: torch.as_tensor(np.asarray(v)) for k, v in module_state.items()})
-        net = self._make_net(module, device=device, batch_size=1, shuffle_seed=0)
-        net.initialize()
-        net.history = History(history or [])
-        net.module_.eval()
-        self.net_ = net
+        self.net_ = self._build(self.n_features_in_, batch_size=net_state["batch_size"])
+        self.net_.set_training_state(net_state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -713,14 +720,18 @@ class _BaseAutoencoder(
         return tags
 
 
-def _plain(obj):
-    """Recursively turn history rows into plain lists, dicts and floats."""
-    if isinstance(obj, dict):
-        return {str(k): _plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_plain(v) for v in obj]
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().cpu().tolist()
-    return obj
+#: Parameters that may change between calls that continue training.
+_CONTINUABLE_PARAMS = {"max_iter", "warm_start", "verbose"}
+
+
+def _same_param(a, b):
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except Exception:  # arrays and the like: not the same object
+        return False
+
+
+def _count(idx):
+    return 0 if idx is None else len(idx)

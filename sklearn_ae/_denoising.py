@@ -80,6 +80,13 @@ default="adam"
     tol : float, default=1e-4
         Smallest loss improvement that counts as progress.
 
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        the fitted model (weights, optimizer state, scaling, early stopping
+        state) for ``max_iter`` more epochs instead of starting afresh;
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and
+        ``verbose`` may change in between. See :term:`warm_start`.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the order of the rows in each epoch,
         the validation split and any training noise. An int gives
@@ -134,6 +141,12 @@ default="adam"
 
     best_loss_ : float
         Smallest training loss reached.
+
+    objective_curves_ : dict of str to list of float
+        Mean of each term of the training objective per epoch (e.g.
+        ``"reconstruction"`` and ``"sparsity"``, or ``"kl"``), on the
+        scale the net trains on; empty when the objective is the
+        reconstruction error alone.
 
     validation_scores_ : list of float
         Negative validation loss of each epoch. Only with
@@ -215,6 +228,7 @@ default="adam"
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -238,6 +252,7 @@ default="adam"
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
+            warm_start=warm_start,
             random_state=random_state,
             device=device,
             verbose=verbose,
@@ -256,15 +271,21 @@ default="adam"
                 f"noise_level={self.noise_level!r}."
             )
 
-    def _make_corruption(self, train_ds, mean, scale):
+    def _training_statistics(self, X_train):
+        # Salt-and-pepper values: each feature's range over the training
+        # rows (model space), fixed when training starts.
+        return {"_noise_range": (X_train.min(axis=0), X_train.max(axis=0))}
+
+    def _make_corruption(self, device):
         if self.noise_level == 0:
             return None
+        low, high = self._noise_range
         return make_corruption(
             self.noise,
             self.noise_level,
-            mean=mean,
-            scale=scale,
-            low=train_ds.X.min(axis=0),
-            high=train_ds.X.max(axis=0),
-            device=train_ds.device,
+            mean=self.mean_,
+            scale=self.scale_,
+            low=low,
+            high=high,
+            device=device,
         )

@@ -11,6 +11,8 @@ generator, torch's global one is used.
 
 import torch
 
+from ._scaling import DataScaling
+
 NOISE_TYPES = ("gaussian", "masking", "salt_pepper")
 
 
@@ -111,11 +113,12 @@ def make_corruption(noise, level, *, mean, scale, low, high, device):
     def vector(values):
         return torch.as_tensor(values, dtype=torch.float32, device=device)
 
+    scaling = DataScaling(mean, scale)
     if noise == "gaussian":
-        std = float(level) / float(scale)
+        std = scaling.length_to_model(level)
         return lambda x, generator=None: gaussian_noise(x, std, generator)
     if noise == "masking":
-        fill = vector(-mean / scale)
+        fill = vector(scaling.value_to_model(0.0))
         return lambda x, generator=None: masking_noise(x, level, fill, generator)
     low, high = vector(low), vector(high)
     return lambda x, generator=None: salt_pepper_noise(x, level, low, high, generator)

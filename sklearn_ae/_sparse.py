@@ -9,7 +9,6 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import Autoencoder
 from ._losses import code_penalty, kl_sparsity, l1_activity
-from ._net import predict_in_batches
 
 _CODE_ACTIVATIONS = {"kl": "logistic", "l1": "relu", "topk": "identity"}
 
@@ -82,6 +81,13 @@ default="adam"
     tol : float, default=1e-4
         Smallest loss improvement that counts as progress.
 
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        the fitted model (weights, optimizer state, scaling, early stopping
+        state) for ``max_iter`` more epochs instead of starting afresh;
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and
+        ``verbose`` may change in between. See :term:`warm_start`.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the order of the rows in each epoch,
         the validation split and any training noise. An int gives
@@ -142,6 +148,12 @@ default="adam"
 
     best_loss_ : float
         Smallest training loss reached.
+
+    objective_curves_ : dict of str to list of float
+        Mean of each term of the training objective per epoch (e.g.
+        ``"reconstruction"`` and ``"sparsity"``, or ``"kl"``), on the
+        scale the net trains on; empty when the objective is the
+        reconstruction error alone.
 
     validation_scores_ : list of float
         Negative validation loss of each epoch. Only with
@@ -227,6 +239,7 @@ default="adam"
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -251,6 +264,7 @@ default="adam"
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
+            warm_start=warm_start,
             random_state=random_state,
             device=device,
             verbose=verbose,
@@ -280,13 +294,5 @@ default="adam"
 
         return code_penalty(term, self.sparsity_weight, "sparsity")
 
-    def _fitted_extras(self, net, X):
-        codes = predict_in_batches(
-            net.module_.encode,
-            X,
-            batch_size=self._batch_size(X.shape[0]),
-            device=net.device,
-            out_width=self.n_components,
-            out_dtype=X.dtype,
-        )
-        return {"mean_activation_": codes.mean(axis=0, dtype=float)}
+    def _after_fit(self, X):
+        self.mean_activation_ = self._encode(X).mean(axis=0, dtype=float)

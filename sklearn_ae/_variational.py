@@ -8,17 +8,14 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._config import get_config
 from ._base import _BaseAutoencoder, _hidden_sizes
 from ._losses import VariationalObjective, gaussian_kl
 from ._modules import GaussianLatentModule
-from ._net import predict_in_batches
 
 #: A latent unit is active when the variance, across the training data, of
 #: its posterior mean exceeds this (Burda et al., 2016).
@@ -27,24 +24,6 @@ ACTIVITY_THRESHOLD = 0.01
 #: Draws of z per sample (antithetic pairs, fixed seed) estimating the
 #: expected log-likelihood in ``score_samples``.
 N_SCORE_DRAWS = 16
-
-
-class _RestartEarlyStoppingDuringWarmup(Callback):
-    """Keep early stopping from judging epochs whose KL weight is still rising.
-
-    During the KL warm-up the loss grows with the weight, so these epochs
-    neither count as misses nor stand as the best epoch: early stopping
-    starts afresh from the first epoch at full weight.
-    """
-
-    def __init__(self, warmup):
-        self.warmup = warmup
-
-    def on_epoch_end(self, net, **kwargs):
-        stopper = dict(net.callbacks_).get("early_stopping")
-        if stopper is not None and len(net.history) <= self.warmup:
-            stopper.misses_ = 0
-            stopper.dynamic_threshold_ = np.inf if stopper.lower_is_better else -np.inf
 
 
 class VariationalAutoencoder(_BaseAutoencoder):
@@ -136,6 +115,13 @@ default="adam"
         Smallest loss improvement (in nats per sample) that counts as
         progress.
 
+    warm_start : bool, default=False
+        When True and the estimator is fitted, ``fit`` continues training
+        the fitted model (weights, optimizer state, scaling, early stopping
+        state) for ``max_iter`` more epochs instead of starting afresh;
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and
+        ``verbose`` may change in between. See :term:`warm_start`.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the order of the rows, the validation
         split and the reparameterisation noise of training. An int gives
@@ -166,6 +152,12 @@ default="adam"
 
     best_loss_ : float
         Smallest training loss reached.
+
+    objective_curves_ : dict of str to list of float
+        Mean of each term of the training objective per epoch (e.g.
+        ``"reconstruction"`` and ``"sparsity"``, or ``"kl"``), on the
+        scale the net trains on; empty when the objective is the
+        reconstruction error alone.
 
     reconstruction_curve_ : list of float
         Mean ``-log p(x|z)`` per sample of each epoch, in nats and in the
@@ -272,11 +264,7 @@ default="adam"
     """
 
     _parameter_constraints: dict = {
-        **{
-            name: rule
-            for name, rule in _BaseAutoencoder._parameter_constraints.items()
-            if name not in ("loss", "output_activation")
-        },
+        **_BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "kl_warmup": [Interval(Integral, 0, None, closed="left")],
@@ -302,6 +290,7 @@ default="adam"
         validation_fraction=0.1,
         n_iter_no_change=10,
         tol=1e-4,
+        warm_start=False,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -320,6 +309,7 @@ default="adam"
             validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change,
             tol=tol,
+            warm_start=warm_start,
             random_state=random_state,
             device=device,
             verbose=verbose,
@@ -337,14 +327,23 @@ default="adam"
         """The mean of p(x|z): linear for a Gaussian, sigmoid for a Bernoulli."""
         return "logistic" if self.likelihood == "bernoulli" else "identity"
 
-    def _requires_unit_interval(self):
-        return self.likelihood == "bernoulli"
+    def _normalizes(self):
+        return self.likelihood == "gaussian"
 
-    def _unit_interval_settings(self):
-        return "likelihood='bernoulli'", "likelihood='gaussian'"
+    def _unit_interval_requirement(self):
+        if self.likelihood == "bernoulli":
+            return "likelihood='bernoulli'", "likelihood='gaussian'"
+        return None
 
-    def _check_params(self):
-        """Every combination the constraints allow is valid."""
+    def _check_partial_fit_params(self):
+        super()._check_partial_fit_params()
+        if self.kl_warmup > 0:
+            raise ValueError(
+                f"partial_fit does not support kl_warmup={self.kl_warmup}: a call "
+                "sees one chunk and cannot tell how many make a pass over the data, "
+                "so a warm-up counted in passes has no meaning there. Use fit (with "
+                "warm_start=True to continue training), or set kl_warmup=0."
+            )
 
     def _make_module(self, n_features):
         return GaussianLatentModule(
@@ -364,21 +363,13 @@ default="adam"
             free_bits=self.free_bits,
         )
 
-    def _training_callbacks(self):
-        if self.kl_warmup > 0:
-            return [("kl_warmup", _RestartEarlyStoppingDuringWarmup(self.kl_warmup))]
-        return []
+    def _stopping_warmup(self):
+        # While the KL weight still rises the loss grows with it: early
+        # stopping judges only the epochs after the warm-up.
+        return self.kl_warmup
 
-    def _fitted_extras(self, net, X):
-        means = predict_in_batches(
-            net.module_.encode,
-            X,
-            batch_size=get_config()["inference_batch_size"],
-            device=net.device,
-            out_width=self.n_components,
-            out_dtype=np.float64,
-        )
-        activity = means.var(axis=0)
+    def _after_fit(self, X):
+        activity = self._encode(X).astype(np.float64).var(axis=0)
         n_active = int(np.sum(activity > ACTIVITY_THRESHOLD))
         if n_active == 0 and X.shape[0] > 1:
             warnings.warn(
@@ -390,17 +381,15 @@ default="adam"
                 "free_bits.",
                 ConvergenceWarning,
             )
-        return {
-            "kl_curve_": list(net.history[:, "kl"]),
-            "component_activity_": activity,
-            "n_active_components_": n_active,
-        }
+        self.kl_curve_ = list(self.objective_curves_["kl"])
+        self.component_activity_ = activity
+        self.n_active_components_ = n_active
 
     # Attributes in the data's units, derived from the net and ``scale_``
     # (set only once fitting is over).
     def _log_jacobian(self):
         """``log |dx_model / dx|`` summed over features: ``-D * log(scale_)``."""
-        return -self.n_features_in_ * math.log(float(self.scale_))
+        return self._scaling.log_jacobian(self.n_features_in_)
 
     @property
     def reconstruction_curve_(self):
@@ -416,7 +405,7 @@ default="adam"
         log_noise = self._module.log_noise_var
         if log_noise is None:
             return None
-        return math.exp(log_noise.item()) * float(self.scale_) ** 2
+        return self._scaling.variance_to_data(math.exp(log_noise.item()))
 
     # ------------------------------------------------------------------
     # Inference

@@ -2,38 +2,9 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Real
-
 from sklearn.utils.validation import check_is_fitted
 
 from ._common import _get_ax, check_matplotlib_support
-
-#: History columns skorch writes itself; everything else numeric is a term
-#: of the objective (reconstruction, sparsity, KL divergence, ...).
-_SKORCH_COLUMNS = {
-    "batches",
-    "epoch",
-    "dur",
-    "train_loss",
-    "valid_loss",
-    "train_batch_count",
-    "valid_batch_count",
-}
-
-
-def _objective_terms(history):
-    """Names of the per-epoch objective terms recorded in a skorch history."""
-    if not len(history):
-        return []
-    names = []
-    for name, value in history[-1].items():
-        if name in _SKORCH_COLUMNS or name.endswith("_best") or name.startswith("event_"):
-            continue
-        if isinstance(value, Real) and not isinstance(value, bool):
-            if all(name in row for row in history):
-                names.append(name)
-    return names
-
 
 class LossCurveDisplay:
     """Loss curve visualization: the training objective epoch by epoch.
@@ -141,7 +112,8 @@ class LossCurveDisplay:
         Parameters
         ----------
         estimator : fitted autoencoder
-            Reads ``loss_curve_`` and the history of ``net_``.
+            Reads ``loss_curve_``, ``objective_curves_`` and (with early
+            stopping) ``validation_scores_``.
 
         terms : "all", list of str or None, default="all"
             Objective terms to draw besides the loss: all that the training
@@ -163,8 +135,8 @@ class LossCurveDisplay:
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         check_is_fitted(estimator, "loss_curve_")
-        history = estimator.net_.history
-        available = _objective_terms(history)
+        curves = estimator.objective_curves_
+        available = list(curves)
         if terms is None:
             terms = []
         elif isinstance(terms, str):
@@ -181,12 +153,12 @@ class LossCurveDisplay:
                     f"{available}."
                 )
         validation = None
-        if "valid_loss" in history[-1]:
-            validation = list(history[:, "valid_loss"])
+        if getattr(estimator, "validation_scores_", None) is not None:
+            validation = [-v for v in estimator.validation_scores_]
         display = cls(
             list(estimator.loss_curve_),
             validation_loss=validation,
-            terms={t: list(history[:, t]) for t in terms},
+            terms={t: list(curves[t]) for t in terms},
             name=name,
         )
         return display.plot(ax=ax, line_kwargs=line_kwargs)
