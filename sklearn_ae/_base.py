@@ -569,28 +569,41 @@ class _BaseAutoencoder(
     def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None):
         """Run ``fn`` (tensor -> tensor) on X in batches under inference mode.
 
-        The one batching loop of inference: each chunk of
-        ``inference_batch_size`` rows is mapped to model space
-        (``from_data``) in float64 on the host, cast to float32, run on the
-        device, copied back and (``to_data``) mapped to the data's units.
-        Only one batch of tensors is alive at a time; results are written
-        straight into the output, of X's float dtype.
+        The one batching loop of inference. Every batch ``fn`` sees has
+        exactly ``inference_batch_size`` rows: the last one (or a call with
+        fewer rows) is padded with zero rows, whose outputs are dropped.
+        float32 kernels pick their blocking, and so their rounding, by the
+        batch's shape; with one shape for every batch a row's output does
+        not depend on the other rows of the call nor on where the batches
+        begin (a 1-row call gives bitwise what a 10,000-row call gives for
+        that row). Each chunk is mapped to model space (``from_data``) in
+        float64 on the host, cast to float32, run on the device, copied
+        back and (``to_data``) mapped to the data's units. Only one batch of
+        tensors is alive at a time; results are written straight into the
+        output, of X's float dtype.
         """
         self._module.eval()
         scaling = self._scaling
         n = X.shape[0]
         batch_size = get_config()["inference_batch_size"]
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
+        padded = None
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 chunk = X[start : start + batch_size]
+                rows = chunk.shape[0]
                 chunk = (
                     scaling.to_model(chunk)
                     if from_data
                     else np.ascontiguousarray(chunk, dtype=np.float32)
                 )
-                result = fn(torch.from_numpy(chunk).to(self.device_)).cpu().numpy()
-                out[start : start + batch_size] = scaling.to_data(result) if to_data else result
+                if rows < batch_size:
+                    if padded is None:
+                        padded = np.zeros((batch_size, X.shape[1]), dtype=np.float32)
+                    padded[:rows] = chunk
+                    chunk = padded
+                result = fn(torch.from_numpy(chunk).to(self.device_))[:rows].cpu().numpy()
+                out[start : start + rows] = scaling.to_data(result) if to_data else result
         return _check_finite_output(out, method)
 
     def _encode(self, X):

@@ -17,7 +17,7 @@ _global_config = {
     # training device once; larger data is streamed batch by batch.
     "device_memory_budget": 2 * 1024**3,
     # Rows per batch in transform, inverse_transform and score_samples.
-    "inference_batch_size": 4096,
+    "inference_batch_size": 1024,
 }
 _threadlocal = threading.local()
 
@@ -72,9 +72,12 @@ def set_config(device_memory_budget=None, inference_batch_size=None):
 
     inference_batch_size : int, default=None
         Rows per batch in ``transform``, ``inverse_transform`` and
-        ``score_samples`` (default 4096). Only a few batches of tensors are
+        ``score_samples`` (default 1024). Only a few batches of tensors are
         alive at a time besides the output array, so this bounds the extra
-        memory of inference on large inputs.
+        memory of inference on large inputs. Every batch has exactly this
+        many rows (the last is padded), so that a row's output does not
+        depend on the other rows of the call; a call on fewer rows costs
+        one full batch.
 
     See Also
     --------
@@ -87,7 +90,7 @@ def set_config(device_memory_budget=None, inference_batch_size=None):
     >>> sklearn_ae.set_config(inference_batch_size=1024)
     >>> sklearn_ae.get_config()["inference_batch_size"]
     1024
-    >>> sklearn_ae.set_config(inference_batch_size=4096)
+    >>> sklearn_ae.set_config(inference_batch_size=1024)
     """
     config = _get_threadlocal_config()
     if device_memory_budget is not None:

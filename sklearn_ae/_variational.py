@@ -68,7 +68,11 @@ class VariationalAutoencoder(_BaseAutoencoder):
         ``beta / kl_warmup`` to ``beta`` (KL annealing), which lets the
         decoder learn to use the codes before the KL term pulls them to the
         prior. 0 disables the warm-up. Early stopping only judges epochs
-        after the warm-up.
+        after the warm-up. Epochs are passes counted over the whole life of
+        the model: a warm start continues the count, and each
+        :meth:`partial_fit` call is one pass over the rows it is given, so
+        with data streamed in ``C`` chunks a warm-up of ``P`` passes over
+        all the data is ``kl_warmup=P * C``.
 
     free_bits : float, default=0.0
         Nats per latent unit below which the (batch-averaged) KL of that
@@ -334,16 +338,6 @@ default="adam"
         if self.likelihood == "bernoulli":
             return "likelihood='bernoulli'", "likelihood='gaussian'"
         return None
-
-    def _check_partial_fit_params(self):
-        super()._check_partial_fit_params()
-        if self.kl_warmup > 0:
-            raise ValueError(
-                f"partial_fit does not support kl_warmup={self.kl_warmup}: a call "
-                "sees one chunk and cannot tell how many make a pass over the data, "
-                "so a warm-up counted in passes has no meaning there. Use fit (with "
-                "warm_start=True to continue training), or set kl_warmup=0."
-            )
 
     def _make_module(self, n_features):
         return GaussianLatentModule(

@@ -1,10 +1,21 @@
-"""Every public estimator, found at run time, with small fast parameters.
+"""The registry: every public estimator, with its small test settings.
 
-Estimators added to ``sklearn_ae.__all__`` later are covered by the suites
-that parametrize over ``ESTIMATORS`` without editing them.
+Every suite that runs over estimators reads this module. Public estimators
+are found at run time in ``sklearn_ae.__all__`` (any scikit-learn
+estimator class, not only autoencoders: meta-estimators added later are
+covered too), and ``test_registry_covers_every_public_estimator`` fails
+for one that has no entry in ``REGISTRY``, so none silently drops out.
+
+Each entry gives the estimator's fast settings (few epochs, a tiny network:
+the suites test behaviour, not quality) and the extra settings that the
+common checks must also cover (each noise, sparsity, architecture ...).
 """
 
+import hashlib
+from dataclasses import dataclass, field
+
 import numpy as np
+from sklearn.base import BaseEstimator
 
 import sklearn_ae
 from sklearn_ae._base import _BaseAutoencoder
@@ -12,19 +23,60 @@ from sklearn_ae._base import _BaseAutoencoder
 #: Few epochs and a tiny network: these suites test behaviour, not quality.
 FAST = dict(hidden_layer_sizes=(8,), max_iter=3, random_state=0)
 
-ESTIMATORS = sorted(
+
+@dataclass
+class Entry:
+    """Test settings of one public estimator."""
+
+    #: Parameters of the fast instance, on top of ``FAST`` for autoencoders.
+    fast: dict = field(default_factory=dict)
+    #: Extra settings the common checks also run (each on top of ``fast``).
+    check_variants: list = field(default_factory=list)
+    #: ``{check name: reason}`` of expected failures of the common checks.
+    expected_failed_checks: dict = field(default_factory=dict)
+
+
+REGISTRY = {
+    "Autoencoder": Entry(check_variants=[{"tied_weights": True, "hidden_layer_sizes": (8, 4)}]),
+    "DenoisingAutoencoder": Entry(
+        check_variants=[{"noise": "masking", "noise_level": 0.3}, {"noise": "salt_pepper"}]
+    ),
+    "SparseAutoencoder": Entry(check_variants=[{"sparsity": "l1"}, {"sparsity": "topk"}]),
+    "ContractiveAutoencoder": Entry(check_variants=[{"hidden_layer_sizes": ()}]),
+    "VariationalAutoencoder": Entry(check_variants=[{"kl_warmup": 2, "free_bits": 0.1}]),
+}
+
+#: Every public estimator class, sorted by name.
+PUBLIC_ESTIMATORS = sorted(
     (
         obj
         for obj in (getattr(sklearn_ae, name) for name in sklearn_ae.__all__)
-        if isinstance(obj, type) and issubclass(obj, _BaseAutoencoder)
+        if isinstance(obj, type) and issubclass(obj, BaseEstimator)
     ),
     key=lambda cls: cls.__name__,
 )
 
+#: The autoencoders among them (the suites of the transformer API).
+ESTIMATORS = [cls for cls in PUBLIC_ESTIMATORS if issubclass(cls, _BaseAutoencoder)]
+
+
+def entry(cls):
+    return REGISTRY[cls.__name__]
+
 
 def make(cls, **params):
-    """An instance of ``cls`` with ``FAST`` parameters, updated by ``params``."""
-    return cls(**{**FAST, **params})
+    """An instance of ``cls`` with its fast settings, updated by ``params``."""
+    base = FAST if issubclass(cls, _BaseAutoencoder) else {}
+    return cls(**{**base, **entry(cls).fast, **params})
+
+
+def check_instances():
+    """The instances the common checks run: fast settings and each variant."""
+    out = []
+    for cls in PUBLIC_ESTIMATORS:
+        out.append(make(cls))
+        out.extend(make(cls, **variant) for variant in entry(cls).check_variants)
+    return out
 
 
 def data_for(est, n_samples=30, n_features=5, seed=0):
@@ -37,8 +89,6 @@ def data_for(est, n_samples=30, n_features=5, seed=0):
 
 def fingerprints():
     """One line per estimator: a hash of its fitted weights and codes."""
-    import hashlib
-
     lines = []
     for cls in ESTIMATORS:
         est = make(cls, n_components=2)

@@ -88,12 +88,35 @@ def test_partial_fit_refuses_early_stopping(cls):
         est.partial_fit(data_for(est))
 
 
-def test_partial_fit_refuses_a_kl_warmup():
+def test_kl_warmup_counts_passes_across_calls():
+    # Each partial_fit call is one pass over its rows; the warm-up counts
+    # passes over all calls (and warm starts), it never restarts.
     from sklearn_ae import VariationalAutoencoder
+    from sklearn_ae._losses import kl_weight
 
-    est = make(VariationalAutoencoder, kl_warmup=3)
-    with pytest.raises(ValueError, match="kl_warmup=3"):
-        est.partial_fit(data_for(est))
+    est = make(VariationalAutoencoder, kl_warmup=4, beta=1.0)
+    X = data_for(est)
+    seen = []
+    objective = est._make_objective
+
+    def spy():
+        obj = objective()
+        call = obj.__call__
+
+        class Spy:
+            def __getattr__(self, name):
+                return getattr(obj, name)
+
+            def __call__(self, *args, epoch, **kwargs):
+                seen.append(kl_weight(epoch, beta=1.0, warmup=4))
+                return call(*args, epoch=epoch, **kwargs)
+
+        return Spy()
+
+    est._make_objective = spy
+    for _ in range(3):
+        est.partial_fit(X)
+    assert sorted(set(seen)) == [0.25, 0.5, 0.75]
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, **IDS)
