@@ -724,7 +724,14 @@ class _BaseAutoencoder(
             # the model runs (and goes on training) on the CPU.
             device = torch.device("cpu")
         self.device_ = device
-        self.net_ = self._build(self.n_features_in_, batch_size=net_state["batch_size"])
+        # The net is rebuilt as it was built, even if parameters were set
+        # since (continuing would then refuse them, with a clear error).
+        current = self.get_params(deep=False)
+        self.set_params(**self._built_with)
+        try:
+            self.net_ = self._build(self.n_features_in_, batch_size=net_state["batch_size"])
+        finally:
+            self.set_params(**current)
         self.net_.set_training_state(net_state)
 
     def __sklearn_tags__(self):
@@ -734,7 +741,7 @@ class _BaseAutoencoder(
 
 
 #: Parameters that may change between calls that continue training.
-_CONTINUABLE_PARAMS = {"max_iter", "warm_start", "verbose"}
+_CONTINUABLE_PARAMS = {"max_iter", "warm_start"}
 
 
 def _same_param(a, b):

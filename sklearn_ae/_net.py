@@ -203,7 +203,10 @@ class AutoencoderNet(NeuralNet):
         """
         self.train_split = predefined_split(valid_ds) if valid_ds is not None else None
         self.stopper_.active = stopping
-        self.partial_fit(train_ds, None, epochs=epochs)
+        try:
+            self.partial_fit(train_ds, None, epochs=epochs)
+        finally:
+            self.train_split = None  # holds no validation tensor after training
         if self.interrupted_:
             # skorch swallows KeyboardInterrupt; a user's interrupt (unlike
             # early stopping's) must reach the caller.
@@ -315,7 +318,14 @@ class AutoencoderNet(NeuralNet):
     def set_training_state(self, state):
         """Restore what :meth:`get_training_state` returned (net initialised)."""
         self.module_.load_state_dict(_arrays_to_tensors(state["module"]))
+        # The kernels (fused, foreach) stay those chosen for this device.
+        kernels = [
+            {k: group[k] for k in ("fused", "foreach") if k in group}
+            for group in self.optimizer_.param_groups
+        ]
         self.optimizer_.load_state_dict(_optimizer_state_from_plain(state["optimizer"]))
+        for group, kernel in zip(self.optimizer_.param_groups, kernels):
+            group.update(kernel)
         self.shuffle_generator_.set_state(torch.from_numpy(np.array(state["shuffle_generator"])))
         if state["noise_device"] == self.noise_generator_.device.type:
             self.noise_generator_.set_state(
@@ -407,6 +417,7 @@ def build_net(
     )
     all_callbacks = [("epoch_guard", EpochGuard()), ("early_stopping", stopper)]
     for i, cb in enumerate(callbacks or []):
+        # Used in place, as skorch does (clone copies them for a search).
         all_callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
     all_callbacks.append(("epoch_completed", EpochCompleted()))
     return net_class(

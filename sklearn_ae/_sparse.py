@@ -85,8 +85,8 @@ default="adam"
         When True and the estimator is fitted, ``fit`` continues training
         the fitted model (weights, optimizer state, scaling, early stopping
         state) for ``max_iter`` more epochs instead of starting afresh;
-        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and
-        ``verbose`` may change in between. See :term:`warm_start`.
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` may
+        change in between. See :term:`warm_start`.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the order of the rows in each epoch,

@@ -257,3 +257,16 @@ def test_partial_fit_over_chunks_reaches_fit_quality_on_digits(cls, digits_split
     ratio = mse(inc) / mse(full)
     print(f"{cls.__name__}: partial_fit MSE {mse(inc):.5f}, fit MSE {mse(full):.5f}, ratio {ratio:.3f}")
     assert ratio <= 1.15
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, **IDS)
+def test_a_fitted_model_with_changed_parameters_still_round_trips(cls):
+    X = data_for(_noisy(cls), n_samples=20)
+    est = _noisy(cls).fit(X)
+    codes = est.transform(X)
+    est.set_params(n_components=3, hidden_layer_sizes=(5,))
+    loaded = pickle.loads(pickle.dumps(est))  # rebuilt as it was built
+    assert loaded.get_params()["n_components"] == 3
+    loaded.set_params(n_components=2, hidden_layer_sizes=(8,))
+    np.testing.assert_array_equal(loaded.transform(X), codes)
+
