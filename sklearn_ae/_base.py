@@ -287,6 +287,10 @@ class _BaseAutoencoder(
         """Epochs at the start that early stopping does not judge."""
         return 0
 
+    def _training_schedule(self):
+        """``schedule(module, epoch)`` run as each epoch begins, or None."""
+        return None
+
     def _after_fit(self, X):
         """Set a variant's extra fitted attributes from the training rows X.
 
@@ -473,6 +477,7 @@ class _BaseAutoencoder(
             patience=self.n_iter_no_change,
             tol=self.tol,
             warmup_epochs=self._stopping_warmup(),
+            schedule=self._training_schedule(),
             callbacks=self.callbacks,
             verbose=self.verbose,
             corruption=self._make_corruption(self.device_),

@@ -178,6 +178,9 @@ class MLPAutoencoderModule(_MLPStack):
         self.code_activation = make_activation(code_activation)
         self.output_activation = make_activation(output_activation)
         self.topk = topk
+        # Units kept per sample in training, when a schedule sets it (a
+        # k-sparse code annealed from dense); inference always keeps topk.
+        self.train_topk = None
 
     def encode_pre(self, x):
         """Pre-activation of the code layer."""
@@ -187,7 +190,8 @@ class MLPAutoencoderModule(_MLPStack):
     def encode(self, x):
         z = self.code_activation(self.encode_pre(x))
         if self.topk is not None:
-            z = _topk_mask(z, self.topk)
+            k = self.train_topk if self.training and self.train_topk else self.topk
+            z = _topk_mask(z, k)
         return z
 
     def forward(self, x, generator=None):

@@ -359,6 +359,7 @@ def build_net(
     patience=10,
     tol=1e-4,
     warmup_epochs=0,
+    schedule=None,
     callbacks=None,
     verbose=0,
     corruption=None,
@@ -389,6 +390,10 @@ def build_net(
     warmup_epochs : int
         Epochs at the start whose scores early stopping does not judge
         (e.g. while the VAE's KL weight still rises).
+    schedule : callable or None
+        ``schedule(module, epoch)`` run at the start of every training
+        epoch (1-based, counted over the model's life), e.g. to anneal a
+        k-sparse code.
     callbacks : list or None
         The user's skorch callbacks (or ``(name, callback)`` pairs), run
         after early stopping.
@@ -416,6 +421,8 @@ def build_net(
         sink=print if verbose else None,
     )
     all_callbacks = [("epoch_guard", EpochGuard()), ("early_stopping", stopper)]
+    if schedule is not None:
+        all_callbacks.append(("schedule", _Schedule(schedule)))
     for i, cb in enumerate(callbacks or []):
         # Used in place, as skorch does (clone copies them for a search).
         all_callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
@@ -584,6 +591,16 @@ class Stopper(Callback):
         self.best_epoch_ = state["best_epoch"]
         self.stopped_ = state["stopped"]
         self.best_weights_ = state["best_weights"]
+
+
+class _Schedule(Callback):
+    """Run ``schedule(module, epoch)`` as each training epoch begins."""
+
+    def __init__(self, schedule):
+        self.schedule = schedule
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.schedule(net.module_, len(net.history))
 
 
 class EpochCompleted(Callback):

@@ -118,3 +118,38 @@ def test_overcomplete_codes_are_mostly_inactive_and_beat_pca16(digits_split, kl_
     mse_sae = np.mean((sae.inverse_transform(codes) - X_test) ** 2)
     # Measured: 0.0059 (l1), 0.0101 (topk), 0.0105 (kl) against 0.0128.
     assert mse_sae < mse_pca
+
+
+@pytest.mark.slow
+def test_defaults_give_mostly_zero_codes_that_beat_pca16(digits_split):
+    # 64 units at >= 70% zeros leave about 16 active: PCA(16) is the yardstick.
+    X_train, X_test = digits_split
+    sae = SparseAutoencoder(n_components=64, random_state=0).fit(X_train)
+    codes = sae.transform(X_test)
+    assert np.mean(codes == 0) >= 0.7  # measured 0.75
+    pca = PCA(n_components=16).fit(X_train)
+    mse_pca = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
+    mse_sae = np.mean((sae.inverse_transform(codes) - X_test) ** 2)
+    assert mse_sae < mse_pca  # measured 0.0103 against 0.0128
+    assert sae.zero_fraction_ >= 0.7
+    assert sae.n_dead_units_ <= 4  # measured 1; 44 with an L1 penalty
+
+
+def test_topk_anneals_k_from_dense_during_training(digits_split):
+    X_train, _ = digits_split
+    seen = []
+    sae = SparseAutoencoder(n_components=20, sparsity_target=0.25, max_iter=22,
+                            hidden_layer_sizes=(16,), random_state=0)
+    schedule = sae._training_schedule()
+
+    def spy(module, epoch):
+        schedule(module, epoch)
+        seen.append(module.train_topk)
+
+    sae._training_schedule = lambda: spy
+    sae.fit(X_train[:200])
+    # k = 5 of 20, falling linearly to reach it at epoch 20, then kept.
+    assert len(seen) == 22
+    assert seen[0] == 19 and seen[9] == 13 and seen[19:] == [5, 5, 5]
+    assert all(a >= b for a, b in zip(seen, seen[1:]))
+    assert ((sae.transform(X_train) != 0).sum(axis=1) == 5).all()
