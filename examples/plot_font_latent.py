@@ -96,4 +96,23 @@ fig.suptitle(f"Decoding the way from {first!r} to {second!r}")
 from sklearn_ae.plotting import LatentGridDisplay
 
 LatentGridDisplay.from_estimator(ae, X, n_steps=10, image_shape=(7, 5))
+
+# %%
+# New letters, sampled
+# --------------------
+# ``sample`` fits a Gaussian mixture to the glyphs' codes (at its first
+# call) and decodes draws from it: new bitmaps in the font's style, most of
+# them glyphs the font does not have. Rounded to pixels, each is compared
+# with its nearest glyph of the font.
+samples = ae.sample(16, random_state=0)
+bitmaps = samples > 0.5
+nearest = (bitmaps[:, None, :] != (X[None] > 0.5)).sum(axis=2).argmin(axis=1)
+fig, axes = plt.subplots(2, 16, figsize=(9, 2.2))
+for i in range(16):
+    axes[0, i].imshow(bitmaps[i].reshape(7, 5), cmap="gray_r")
+    axes[1, i].imshow(X[nearest[i]].reshape(7, 5), cmap="gray_r")
+    axes[1, i].set_title(letters[nearest[i]], fontsize=8)
+for ax in axes.ravel():
+    ax.set_axis_off()
+fig.suptitle("Sampled glyphs (top) and the nearest glyph of the font (bottom)")
 plt.show()

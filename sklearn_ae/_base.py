@@ -100,8 +100,44 @@ def _check_finite_output(out, method=None):
     return out
 
 
+#: Bounds of the first hidden width that ``hidden_layer_sizes="auto"`` picks.
+AUTO_WIDTH_MIN, AUTO_WIDTH_MAX = 64, 256
+
+
+def resolve_hidden_sizes(hidden_layer_sizes, n_features, n_components):
+    """The encoder's hidden widths: given, or resolved from the data's width.
+
+    The one resolver of default widths. ``"auto"`` gives a funnel from the
+    input to the code: a first layer twice as wide as the input, within
+    [64, 256], so that it can recombine every feature (over-complete) while
+    wide inputs (images) stay affordable; then, while that layer is still
+    more than 4 times wider than the code, a second layer of half its
+    width. A steep funnel (64 pixels to 2 codes) gains from the second
+    layer; a shallow one (10 features to 10 latent units) does not, and a
+    deeper decoder there lets a variational model pack several factors
+    into one latent unit, which hides the data's dimension.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : "auto", int or sequence of int
+    n_features, n_components : int
+
+    Returns
+    -------
+    tuple of int
+    """
+    if isinstance(hidden_layer_sizes, str) and hidden_layer_sizes == "auto":
+        first = int(min(max(2 * n_features, AUTO_WIDTH_MIN), AUTO_WIDTH_MAX))
+        if first // 2 >= 4 * n_components:
+            return first, first // 2
+        return (first,)
+    return _hidden_sizes(hidden_layer_sizes)
+
+
 def _hidden_sizes(hidden_layer_sizes):
     """Validate ``hidden_layer_sizes`` and return it as a tuple of ints."""
+    if isinstance(hidden_layer_sizes, str) and hidden_layer_sizes == "auto":
+        return None  # resolved on the data, in fit
     sizes = hidden_layer_sizes
     if isinstance(sizes, Integral):
         sizes = (sizes,)
@@ -155,7 +191,11 @@ class _BaseAutoencoder(
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            StrOptions({"auto"}),
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -259,6 +299,14 @@ class _BaseAutoencoder(
                 "early_stopping=False."
             )
 
+    def _latent_width(self, n_features):
+        """Width of the network's code layer."""
+        return self.n_components
+
+    def _code_width(self):
+        """Width of the codes ``transform`` returns (fitted)."""
+        return self.n_components
+
     @abstractmethod
     def _make_module(self, n_features):
         """Return a fresh torch module (``build_module`` initialises its weights)."""
@@ -334,7 +382,7 @@ class _BaseAutoencoder(
             train_ds, valid_ds = self._datasets(X, train_idx, valid_idx)
             self.net_.train_epochs(train_ds, valid_ds, epochs=self.max_iter, stopping=True)
             self._collect()
-            self._after_fit(X if valid_idx is None else X[train_idx])
+            self._finish(X if valid_idx is None else X[train_idx])
         self._warn_if_not_converged()
         return self
 
@@ -380,7 +428,7 @@ class _BaseAutoencoder(
             train_ds, _ = self._datasets(X, None, None)
             self.net_.train_epochs(train_ds, epochs=1, stopping=False)
             self._collect()
-            self._after_fit(X)
+            self._finish(X)
         return self
 
     def _check_unchanged_since_build(self, method):
@@ -448,6 +496,9 @@ class _BaseAutoencoder(
         else:
             X_model, scaling = np.ascontiguousarray(X, dtype=np.float32), DataScaling.none(X.shape[1])
         self.mean_, self.scale_ = scaling.mean, scaling.scale
+        self.hidden_layer_sizes_ = resolve_hidden_sizes(
+            self.hidden_layer_sizes, X.shape[1], self._latent_width(X.shape[1])
+        )
         self.device_ = device
         self.__dict__.update(
             self._training_statistics(X_model if valid_idx is None else X_model[train_idx])
@@ -488,7 +539,14 @@ class _BaseAutoencoder(
         return net.initialize()
 
     def _batch_size(self, n_samples):
-        size = 200 if self.batch_size == "auto" else self.batch_size
+        if self.batch_size == "auto":
+            # At least ~10 optimizer steps an epoch once there are 320 rows:
+            # with MLPRegressor's min(200, n), 500 rows train in 3 steps an
+            # epoch and a VAE's third latent factor had not formed after
+            # 200 epochs (see the docstring of batch_size).
+            size = min(200, max(32, n_samples // 10))
+        else:
+            size = self.batch_size
         return max(1, min(size, n_samples))
 
     def _split(self, n_samples, state):
@@ -534,7 +592,16 @@ class _BaseAutoencoder(
             self.best_validation_score_ = float(max(self.validation_scores_))
         terms = [name for name in self.net_.objective_terms_ if all(name in r for r in history)]
         self.objective_curves_ = {name: [float(v) for v in history[:, name]] for name in terms}
-        self._n_features_out = self.n_components
+
+    def _finish(self, X):
+        """The after_fit stage: a variant's extras, then codes kept for ``sample``."""
+        self._after_fit(X)
+        self._n_features_out = self._code_width()
+        rng = np.random.RandomState(self._seeds[0])
+        if len(X) > N_DENSITY_CODES:
+            X = X[np.sort(rng.choice(len(X), N_DENSITY_CODES, replace=False))]
+        self._density_codes = self._encode(X).astype(np.float64)
+        self._code_density = None  # fitted at the first call of sample
 
     def _warn_if_not_converged(self):
         if self.net_.stopped_early_:
@@ -612,10 +679,87 @@ class _BaseAutoencoder(
         return _check_finite_output(out, method)
 
     def _encode(self, X):
-        return self._infer(self._encode_batch, X, out_width=self.n_components, method="transform")
+        return self._infer(self._encode_batch, X, out_width=self._code_width(), method="transform")
 
     def _score(self, X):
         return self._infer(self._score_batch, X, out_width=None, method="score_samples")
+
+    # ------------------------------------------------------------------
+    # Generation: decode draws from a density of the training codes
+    # ------------------------------------------------------------------
+    def _fitted_code_density(self):
+        """Gaussian mixture of the training codes, fitted once (seeded)."""
+        if self._code_density is None:
+            from sklearn.mixture import GaussianMixture
+
+            codes = self._density_codes
+            n_mix = max(1, min(N_MIXTURE_COMPONENTS, len(codes) // 10))
+            with warnings.catch_warnings():
+                # Few or duplicate codes (tiny data) are still a valid,
+                # if degenerate, density.
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                mixture = GaussianMixture(
+                    n_mix, covariance_type="full", random_state=self._seeds[0]
+                ).fit(codes)
+            self._code_density = {
+                "weights": mixture.weights_,
+                "means": mixture.means_,
+                "cholesky": np.linalg.cholesky(mixture.covariances_),
+            }
+        return self._code_density
+
+    def _sample_codes(self, n_samples, rng):
+        density = self._fitted_code_density()
+        weights = density["weights"] / density["weights"].sum()
+        component = rng.choice(len(weights), size=n_samples, p=weights)
+        eps = rng.standard_normal(size=(n_samples, density["means"].shape[1]))
+        return density["means"][component] + np.einsum(
+            "nij,nj->ni", density["cholesky"][component], eps
+        )
+
+    def _check_sample_args(self, n_samples):
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer, got n_samples={n_samples!r}."
+            )
+        return int(n_samples)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new samples: decode draws from a density of the codes.
+
+        A Gaussian mixture (full covariances, ``min(10, max(1, n // 10))``
+        components for ``n`` training codes, at most 2000 of them, a seeded
+        subsample) is fitted to the codes of the training rows at the first
+        call, deterministically, and kept with the estimator (it persists
+        with it); each sample is the decoding of one draw from it, as in
+        "decode a latent point to get a new letter". The mixture adds no
+        cost to ``fit``.
+
+        This is meaningful when the codes are few compared with the
+        training rows and the decoder is smooth between training codes: a
+        narrow code (``n_components`` of 2 to ~10) of a well-trained model.
+        With wide, over-complete or sparse codes the mixture's draws fall
+        between the training codes in ways the decoder never saw (and a
+        top-k code's draws are not sparse), so the samples are blends.
+        A :class:`VariationalAutoencoder` is trained for generation.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws (through NumPy; torch's random state is not
+            touched). An int gives the same samples on every call.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, `n_features_in_`)
+            The generated samples, in float64.
+        """
+        n_samples = self._check_sample_args(n_samples)
+        return self.inverse_transform(self._sample_codes(n_samples, check_random_state(random_state)))
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
@@ -653,10 +797,10 @@ class _BaseAutoencoder(
         """
         check_is_fitted(self)
         Z = _as_float_array(check_array, X, input_name="X")
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self._code_width():
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects "
-                f"n_components={self.n_components} (the width of the codes)."
+                f"n_components={self._code_width()} (the width of the codes)."
             )
         _check_float32_range(Z)
         return self._infer(
@@ -744,6 +888,11 @@ class _BaseAutoencoder(
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+
+#: Training codes kept (a seeded subsample) for the density of ``sample``.
+N_DENSITY_CODES = 2000
+#: Most components of the Gaussian mixture of the codes.
+N_MIXTURE_COMPONENTS = 10
 
 #: Parameters that may change between calls that continue training.
 _CONTINUABLE_PARAMS = {"max_iter", "warm_start"}

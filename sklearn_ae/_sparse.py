@@ -39,10 +39,13 @@ class SparseAutoencoder(Autoencoder):
         Number of latent units (the width of the codes). It may exceed
         ``n_features`` (an over-complete code).
 
-    hidden_layer_sizes : int or tuple of int, default=(100,)
+    hidden_layer_sizes : "auto", int or tuple of int, default=(100,)
         Widths of the encoder's hidden layers, from the input towards the
         code; the decoder uses them in reverse. ``()`` gives a single linear
-        map each way.
+        map each way. ``"auto"`` resolves the widths from the data
+        (``hidden_layer_sizes_``): a first layer twice the number of
+        features, within [64, 256], and a second of half that width while
+        the first is more than 8 times wider than the code.
 
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -67,8 +70,11 @@ default="adam"
         L2 penalty (weight decay) on the network's parameters.
 
     batch_size : int or "auto", default="auto"
-        Rows per training batch; ``"auto"`` means ``min(200, n_samples)``.
-        Values above the number of training rows are clipped.
+        Rows per training batch; ``"auto"`` means ``min(200, max(32,
+        n_samples // 10))``, at least 10 steps an epoch once there are 320
+        rows (``MLPRegressor``'s ``min(200, n_samples)`` trains 500 rows in
+        3 steps an epoch). Values above the number of training rows are
+        clipped.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).
@@ -160,6 +166,9 @@ default="adam"
     net_ : skorch.NeuralNet
         The trained net; ``net_.module_`` is the torch module and
         ``net_.history`` the training history.
+
+    hidden_layer_sizes_ : tuple of int
+        The encoder's hidden widths used (``hidden_layer_sizes`` resolved).
 
     n_iter_ : int
         Number of epochs run.

@@ -49,7 +49,9 @@ REGISTRY = {
         check_variants=[{"sparsity": "l1"}, {"sparsity": "topk"}],
     ),
     "ContractiveAutoencoder": Entry(check_variants=[{"hidden_layer_sizes": ()}]),
-    "VariationalAutoencoder": Entry(check_variants=[{"kl_warmup": 2, "free_bits": 0.1}]),
+    "VariationalAutoencoder": Entry(
+        check_variants=[{"kl_warmup": 2, "free_bits": 0.1}, {"n_components": "auto"}]
+    ),
 }
 
 #: Every public estimator class, sorted by name.

@@ -190,11 +190,11 @@ def test_sample_is_seeded_and_decodes_the_prior(small_digits):
     X, _ = small_digits
     vae = VariationalAutoencoder(n_components=3, **FAST).fit(X)
     torch_state = torch.get_rng_state()
-    first = vae.sample(6, random_state=0)
+    first = vae.sample(6, random_state=0, method="prior")
     assert torch.equal(torch_state, torch.get_rng_state())
     assert first.shape == (6, X.shape[1]) and first.dtype == np.float64
-    np.testing.assert_array_equal(first, vae.sample(6, random_state=0))
-    assert not np.allclose(first, vae.sample(6, random_state=1))
+    np.testing.assert_array_equal(first, vae.sample(6, random_state=0, method="prior"))
+    assert not np.allclose(first, vae.sample(6, random_state=1, method="prior"))
     z = np.random.RandomState(0).standard_normal((6, 3))
     np.testing.assert_array_equal(first, vae.inverse_transform(z))
     assert vae.sample().shape == (1, X.shape[1])
@@ -322,3 +322,18 @@ def test_two_dimensional_latent_grid_decodes_to_digits(digits, digit_classifier)
         _confidence(digit_classifier, noise).mean() + 0.08
     )
     assert len(np.unique(digit_classifier.predict(images))) >= 6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_samples_are_confident_and_diverse_digits(digits, seed):
+    # A logistic regression trained on real digits rates 1000 samples of a
+    # default VAE (scaled digits) as it rates real ones, and no class is rare.
+    X, y = digits
+    X_train, _, y_train, _ = train_test_split(X, y, random_state=0)
+    clf = LogisticRegression(max_iter=5000).fit(X_train, y_train)
+    vae = VariationalAutoencoder(random_state=seed).fit(X_train)
+    proba = clf.predict_proba(vae.sample(1000, random_state=0))
+    share = np.bincount(proba.argmax(axis=1), minlength=10) / 1000
+    assert proba.max(axis=1).mean() >= 0.8
+    assert share.min() >= 0.04
