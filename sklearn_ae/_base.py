@@ -207,6 +207,7 @@ class _BaseAutoencoder(
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "warm_start": ["boolean"],
+        "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
         "random_state": ["random_state"],
         "device": [str],
         "verbose": ["verbose"],
@@ -234,6 +235,7 @@ class _BaseAutoencoder(
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
+        trim_fraction=0.0,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -252,6 +254,7 @@ class _BaseAutoencoder(
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.warm_start = warm_start
+        self.trim_fraction = trim_fraction
         self.random_state = random_state
         self.device = device
         self.verbose = verbose

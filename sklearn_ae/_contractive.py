@@ -94,6 +94,13 @@ default="adam"
         ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` may
         change in between. See :term:`warm_start`.
 
+    trim_fraction : float, default=0.0
+        Robust training: the share, in [0, 0.5), of each training batch's
+        rows with the highest loss that are left out of the step (a trimmed
+        loss), so that anomalies mixed into the training data are not
+        learned. 0 trains on every row. :class:`AutoencoderOutlierDetector`
+        sets it from its ``contamination``.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the order of the rows in each epoch,
         the validation split and any training noise. An int gives
@@ -224,6 +231,7 @@ default="adam"
         n_iter_no_change=10,
         tol=1e-4,
         warm_start=False,
+        trim_fraction=0.0,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -247,6 +255,7 @@ default="adam"
             n_iter_no_change=n_iter_no_change,
             tol=tol,
             warm_start=warm_start,
+            trim_fraction=trim_fraction,
             random_state=random_state,
             device=device,
             verbose=verbose,

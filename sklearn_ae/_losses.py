@@ -124,6 +124,29 @@ def jacobian_sq_norm_estimate(x, encode, generator=None):
     return (vjp**2).sum(dim=1)
 
 
+def trimmed_rows(per_sample, fraction):
+    """Indices of the rows kept by a trimmed loss: all but the worst ``fraction``.
+
+    The ``floor(fraction * n)`` rows with the highest per-sample loss are
+    left out (at least one row is kept), so that a share of anomalies in the
+    training data pulls no gradient (a least-trimmed-squares objective).
+
+    Parameters
+    ----------
+    per_sample : Tensor of shape (n_samples,)
+    fraction : float in [0, 1)
+
+    Returns
+    -------
+    Tensor of int64 indices, or None when nothing is trimmed
+    """
+    n = per_sample.shape[0]
+    n_trim = min(int(fraction * n), n - 1)
+    if n_trim <= 0:
+        return None
+    return torch.topk(per_sample.detach(), n - n_trim, largest=False).indices
+
+
 def code_penalty(term, weight, name):
     """Wrap ``term(output, x, module, generator) -> scalar`` as an objective's penalty.
 
@@ -151,12 +174,16 @@ class ReconstructionObjective:
         (scalar tensor, dict of terms)`` added to the reconstruction term,
         e.g. a sparsity or contractive penalty. ``x`` is the batch the module
         was fed; ``generator`` is the fit's own source of random draws.
+    trim : float, default=0.0
+        Share of each batch's rows, those reconstructed worst, left out of
+        the reconstruction term (see :func:`trimmed_rows`).
     """
 
-    def __init__(self, loss, output_activation, penalty=None):
+    def __init__(self, loss, output_activation, penalty=None, trim=0.0):
         self.loss = loss
         self.output_activation = output_activation
         self.penalty = penalty
+        self.trim = trim
 
     def per_sample(self, output, target):
         return reconstruction_error(
@@ -167,7 +194,9 @@ class ReconstructionObjective:
         )
 
     def __call__(self, output, target, *, x=None, module=None, epoch=1, generator=None):
-        recon = self.per_sample(output, target).mean()
+        per_sample = self.per_sample(output, target)
+        kept = trimmed_rows(per_sample, self.trim) if self.trim else None
+        recon = (per_sample if kept is None else per_sample[kept]).mean()
         if self.penalty is None:
             return recon, {}
         extra, terms = self.penalty(
@@ -279,13 +308,17 @@ class VariationalObjective:
         Epochs of linear KL warm-up (0 for none).
     free_bits : float
         Nats per latent unit below which the KL is not penalised.
+    trim : float
+        Share of each batch's rows, those with the lowest ELBO, left out of
+        the objective (see :func:`trimmed_rows`).
     """
 
-    def __init__(self, likelihood, *, beta=1.0, warmup=0, free_bits=0.0):
+    def __init__(self, likelihood, *, beta=1.0, warmup=0, free_bits=0.0, trim=0.0):
         self.likelihood = likelihood
         self.beta = beta
         self.warmup = warmup
         self.free_bits = free_bits
+        self.trim = trim
 
     def reconstruction(self, logits, target, module):
         """Per-sample ``-log p(x|z)`` in nats."""
@@ -297,8 +330,12 @@ class VariationalObjective:
         )
 
     def __call__(self, output, target, *, x=None, module=None, epoch=1, generator=None):
-        recon = self.reconstruction(output["logits"], target, module).mean()
+        recon = self.reconstruction(output["logits"], target, module)
         kl_units = gaussian_kl(output["mean"], output["logvar"])
+        kept = trimmed_rows(recon + kl_units.sum(dim=1), self.trim) if self.trim else None
+        if kept is not None:
+            recon, kl_units = recon[kept], kl_units[kept]
+        recon = recon.mean()
         penalised = free_bits_kl(kl_units, self.free_bits)
         weight = kl_weight(epoch, beta=self.beta, warmup=self.warmup)
         loss = recon + weight * penalised

@@ -34,12 +34,24 @@ class Entry:
     check_variants: list = field(default_factory=list)
     #: ``{check name: reason}`` of expected failures of the common checks.
     expected_failed_checks: dict = field(default_factory=dict)
+    #: Every option of the estimator's variant parameters (each loss,
+    #: noise, sparsity, likelihood ...), for the grid of the invariance
+    #: checks and of the slow common checks.
+    options: list = field(default_factory=lambda: [{}])
 
 
 REGISTRY = {
-    "Autoencoder": Entry(check_variants=[{"tied_weights": True, "hidden_layer_sizes": (8, 4)}]),
+    "Autoencoder": Entry(
+        check_variants=[{"tied_weights": True, "hidden_layer_sizes": (8, 4)}],
+        options=[{}, {"loss": "bce"}, {"tied_weights": True, "hidden_layer_sizes": (8, 4)}],
+    ),
     "DenoisingAutoencoder": Entry(
-        check_variants=[{"noise": "masking", "noise_level": 0.3}, {"noise": "salt_pepper"}]
+        check_variants=[{"noise": "masking", "noise_level": 0.3}, {"noise": "salt_pepper"}],
+        options=[
+            {"noise": noise, "noise_level": 0.3, "loss": loss}
+            for noise in ("gaussian", "masking", "salt_pepper")
+            for loss in ("mse", "bce")
+        ],
     ),
     # The suites run the KL penalty (early stopping judges every epoch);
     # the default top-k code, whose first 20 epochs anneal k, and L1 run
@@ -47,10 +59,23 @@ REGISTRY = {
     "SparseAutoencoder": Entry(
         fast={"sparsity": "kl"},
         check_variants=[{"sparsity": "l1"}, {"sparsity": "topk"}],
+        options=[
+            {"sparsity": sparsity, "loss": loss}
+            for sparsity in ("kl", "l1", "topk")
+            for loss in ("mse", "bce")
+        ],
     ),
-    "ContractiveAutoencoder": Entry(check_variants=[{"hidden_layer_sizes": ()}]),
+    "ContractiveAutoencoder": Entry(
+        check_variants=[{"hidden_layer_sizes": ()}],
+        options=[{}, {"hidden_layer_sizes": ()}, {"loss": "bce"}],
+    ),
     "VariationalAutoencoder": Entry(
-        check_variants=[{"kl_warmup": 2, "free_bits": 0.1}, {"n_components": "auto"}]
+        check_variants=[{"kl_warmup": 2, "free_bits": 0.1}, {"n_components": "auto"}],
+        options=[
+            {"likelihood": likelihood, "n_components": n}
+            for likelihood in ("gaussian", "bernoulli")
+            for n in (2, "auto")
+        ],
     ),
 }
 
@@ -85,6 +110,18 @@ def check_instances():
         out.append(make(cls))
         out.extend(make(cls, **variant) for variant in entry(cls).check_variants)
     return out
+
+
+def option_grid(max_iters=(1, 5, None)):
+    """Every option of every estimator at each ``max_iter`` (None: default)."""
+    grid = []
+    for cls in PUBLIC_ESTIMATORS:
+        default_iter = cls().get_params().get("max_iter")
+        for option in entry(cls).options:
+            for max_iter in max_iters:
+                params = {**option, "max_iter": max_iter or default_iter}
+                grid.append(make(cls, **params))
+    return grid
 
 
 def data_for(est, n_samples=30, n_features=5, seed=0):

@@ -11,7 +11,7 @@ import pytest
 
 from sklearn_ae import config_context
 
-from _estimators import ESTIMATORS, data_for, make
+from _estimators import ESTIMATORS, data_for, make, option_grid
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
@@ -34,3 +34,21 @@ def test_one_row_calls_equal_the_rows_of_a_full_call(cls):
                 np.testing.assert_array_equal(
                     getattr(est, method)(inputs[i : i + 1]), expected[i : i + 1]
                 )
+
+
+@pytest.mark.parametrize(
+    "est", option_grid(max_iters=(1, 5)), ids=lambda e: repr(e).replace("\n", "")
+)
+def test_every_option_is_row_invariant(est):
+    # Every option of the grid, those that need X in [0, 1] too.
+    X = data_for(est, n_samples=60, n_features=12)
+    est.fit(X)
+    Z = est.transform(X)
+    for method, inputs, expected in (
+        ("transform", X, Z),
+        ("score_samples", X, est.score_samples(X)),
+        ("inverse_transform", Z, est.inverse_transform(Z)),
+    ):
+        got = np.concatenate([getattr(est, method)(inputs[i : i + 7]) for i in range(0, 60, 7)])
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(getattr(est, method)(inputs[::-1]), expected[::-1])

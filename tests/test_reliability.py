@@ -620,3 +620,33 @@ def test_random_inputs_give_correct_output_or_documented_errors(cls, X, data):
         assert out.dtype == (np.float32 if Z.dtype == np.float32 else np.float64)
         assert out.shape[0] == Z.shape[0]
         assert np.isfinite(out).all()
+
+
+# ---------------------------------------------------------------------------
+# Robust training: a trimmed loss
+# ---------------------------------------------------------------------------
+def test_trimmed_rows_drop_the_worst_share():
+    from sklearn_ae._losses import trimmed_rows
+
+    losses = torch.tensor([0.1, 5.0, 0.2, 0.3, 9.0, 0.4, 0.5, 0.6, 0.7, 0.8])
+    kept = trimmed_rows(losses, 0.2)
+    assert sorted(kept.tolist()) == [0, 2, 3, 5, 6, 7, 8, 9]
+    assert trimmed_rows(losses, 0.0) is None
+    assert trimmed_rows(losses[:1], 0.4) is None  # one row is never trimmed
+    assert trimmed_rows(losses[:3], 0.4).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
+def test_trim_fraction_keeps_far_outliers_out_of_training(cls):
+    # 5% of rows far from the rest: with trimming they are reconstructed
+    # worse (not learned) and the normal rows better.
+    rng = np.random.RandomState(0)
+    est = make(cls, n_components=2, max_iter=60, batch_size=40)
+    unit = est._requires_unit_interval()
+    X = rng.uniform(0.4, 0.6, size=(200, 6)) if unit else rng.normal(size=(200, 6))
+    X[:10] = 1.0 if unit else 8.0
+    plain = make(cls, n_components=2, max_iter=60, batch_size=40).fit(X)
+    robust = make(cls, n_components=2, max_iter=60, batch_size=40, trim_fraction=0.1).fit(X)
+    gap_plain = plain.score_samples(X[10:]).mean() - plain.score_samples(X[:10]).mean()
+    gap_robust = robust.score_samples(X[10:]).mean() - robust.score_samples(X[:10]).mean()
+    assert gap_robust > gap_plain

@@ -1,0 +1,56 @@
+"""The one base of the meta-estimators that wrap an autoencoder.
+
+A meta-estimator here follows scikit-learn's (``SelfTrainingClassifier``,
+``BaggingClassifier``): an ``estimator`` parameter, unfitted, cloned in
+``fit`` into ``estimator_``; a ``random_state`` that seeds the inner clone
+(scikit-learn's checks seed only the top level); and nothing to persist of
+its own beyond plain values, so its skops file trusts only this package's
+types, as the autoencoder's does.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods
+
+from ._base import _BaseAutoencoder
+
+
+class _AutoencoderMetaEstimator(MetaEstimatorMixin, BaseEstimator):
+    """Base class of the meta-estimators over an autoencoder.
+
+    Warning: This class should not be used directly. Use derived classes
+    instead.
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "transform", "score_samples"]), None],
+        "random_state": ["random_state"],
+    }
+
+    def _default_estimator(self):
+        """The autoencoder used when ``estimator`` is None."""
+        raise NotImplementedError
+
+    def _make_estimator(self):
+        """A fresh clone of the inner autoencoder, seeded by ``random_state``."""
+        estimator = self._default_estimator() if self.estimator is None else self.estimator
+        if not isinstance(estimator, _BaseAutoencoder):
+            raise ValueError(
+                f"estimator must be an autoencoder of sklearn_ae, got "
+                f"{type(estimator).__name__}."
+            )
+        estimator = clone(estimator)
+        if self.random_state is not None:
+            seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
+            estimator.set_params(random_state=int(seed))
+        return estimator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = self._default_estimator() if self.estimator is None else self.estimator
+        inner_tags = inner.__sklearn_tags__()
+        tags.input_tags.sparse = inner_tags.input_tags.sparse
+        tags.input_tags.allow_nan = inner_tags.input_tags.allow_nan
+        return tags
