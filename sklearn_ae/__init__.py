@@ -7,6 +7,7 @@ from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._config import config_context, get_config, set_config
 from ._exceptions import DivergenceError
+from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._variational import VariationalAutoencoder
 
@@ -14,6 +15,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Autoencoder",
+    "AutoencoderOutlierDetector",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "DivergenceError",

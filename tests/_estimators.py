@@ -38,6 +38,8 @@ class Entry:
     #: noise, sparsity, likelihood ...), for the grid of the invariance
     #: checks and of the slow common checks.
     options: list = field(default_factory=lambda: [{}])
+    #: Settings whose fits, together, set every documented fitted attribute.
+    attribute_fits: list = field(default_factory=lambda: [{}, {"early_stopping": True}])
 
 
 REGISTRY = {
@@ -79,6 +81,21 @@ REGISTRY = {
     ),
 }
 
+def _inner(cls_name, **params):
+    return getattr(sklearn_ae, cls_name)(**{**FAST, **params})
+
+
+REGISTRY["AutoencoderOutlierDetector"] = Entry(
+    fast={"estimator": _inner("Autoencoder", n_components=2)},
+    check_variants=[
+        {"estimator": _inner("DenoisingAutoencoder", n_components=2)},
+        {"estimator": _inner("VariationalAutoencoder", n_components=2)},
+        {"estimator": _inner("Autoencoder", n_components=2), "calibrate": False,
+         "robust": False},
+    ],
+    attribute_fits=[{}],
+)
+
 #: Every public estimator class, sorted by name.
 PUBLIC_ESTIMATORS = sorted(
     (
@@ -113,9 +130,9 @@ def check_instances():
 
 
 def option_grid(max_iters=(1, 5, None)):
-    """Every option of every estimator at each ``max_iter`` (None: default)."""
+    """Every option of every autoencoder at each ``max_iter`` (None: default)."""
     grid = []
-    for cls in PUBLIC_ESTIMATORS:
+    for cls in ESTIMATORS:
         default_iter = cls().get_params().get("max_iter")
         for option in entry(cls).options:
             for max_iter in max_iters:
@@ -127,7 +144,8 @@ def option_grid(max_iters=(1, 5, None)):
 def data_for(est, n_samples=30, n_features=5, seed=0):
     """Valid training data for ``est``: in [0, 1] when it needs that range."""
     rng = np.random.RandomState(seed)
-    if est._requires_unit_interval():
+    inner = getattr(est, "estimator", None) or est
+    if inner._requires_unit_interval():
         return rng.uniform(size=(n_samples, n_features))
     return rng.normal(size=(n_samples, n_features))
 

@@ -16,7 +16,7 @@ import pytest
 
 numpydoc = pytest.importorskip("numpydoc.docscrape")
 
-from _estimators import PUBLIC_ESTIMATORS, data_for, make  # noqa: E402
+from _estimators import PUBLIC_ESTIMATORS, data_for, entry, make  # noqa: E402
 
 
 def _documented(cls, section):
@@ -28,7 +28,7 @@ def _documented(cls, section):
 
 def _fitted_attributes(cls):
     seen = set()
-    for params in ({}, {"early_stopping": True}):
+    for params in entry(cls).attribute_fits:
         est = make(cls, **params)
         X = data_for(est)
         X = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])

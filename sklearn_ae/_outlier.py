@@ -1,0 +1,306 @@
+"""AutoencoderOutlierDetector: an autoencoder as a scikit-learn outlier detector."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import OutlierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._autoencoder import Autoencoder
+from ._meta import _AutoencoderMetaEstimator
+from ._variational import VariationalAutoencoder
+
+#: Share of each batch trimmed by robust training when contamination="auto".
+AUTO_TRIM = 0.1
+
+#: Each feature's error scale is its mean squared training error plus this
+#: share of the average feature's, a floor for features the model
+#: reconstructs (almost) exactly, such as constant pixels.
+SCALE_FLOOR = 0.1
+
+
+class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
+    """Outlier detection with an autoencoder, robust to anomalies in training.
+
+    The autoencoder (``estimator``, cloned into ``estimator_``) learns to
+    reconstruct the training rows; rows it reconstructs badly are
+    outliers. The detector follows scikit-learn's outlier-detector contract,
+    as :class:`~sklearn.ensemble.IsolationForest` does: ``score_samples`` is
+    higher for more normal rows, ``decision_function`` is ``score_samples -
+    offset_`` (negative for outliers), ``predict`` returns -1 for outliers
+    and +1 for inliers, and ``offset_`` is set from ``contamination``.
+
+    **The score.** With ``calibrate=True`` (the default) each feature's
+    squared reconstruction error is divided by that feature's mean squared
+    error over the training rows (plus a tenth of the average feature's, a
+    floor for features reconstructed exactly), and the score is minus the
+    mean of these ratios: a diagonal Gaussian noise model of the residuals, the
+    likelihood-ratio view of reconstruction error. A feature that is always
+    reconstructed poorly (noisy by nature) no longer drowns out a feature
+    that is reconstructed well on normal rows and badly on an anomaly.
+    ``calibrate=False`` gives minus the plain mean squared error, as pyod's
+    autoencoder uses. A :class:`VariationalAutoencoder` inside scores with
+    its per-sample ELBO, a likelihood bound, whatever ``calibrate``.
+
+    **Robust training.** The normal case is a training set that already
+    holds some anomalies. With ``robust=True`` the autoencoder trains with a
+    trimmed loss (its ``trim_fraction``): in every batch, the share of rows
+    it reconstructs worst is left out of the step, so the anomalies are not
+    learned and keep high errors. The share is ``contamination``, or 0.1
+    when ``contamination="auto"``.
+
+    Parameters
+    ----------
+    estimator : autoencoder of sklearn_ae or None, default=None
+        The unfitted autoencoder to train, cloned in ``fit``. None means
+        ``Autoencoder(n_components=4, hidden_layer_sizes="auto",
+        early_stopping=True)``: a narrow code keeps the model from copying
+        what it has not seen often, and early stopping on held-out rows
+        keeps it from memorising the training rows' noise.
+
+    contamination : "auto" or float, default="auto"
+        The expected share of outliers in the training data, in (0, 0.5].
+        A float sets ``offset_`` to that percentile of the training rows'
+        ``score_samples`` (as :class:`~sklearn.ensemble.IsolationForest`
+        does), so ``fit_predict`` flags that share of them. ``"auto"``
+        uses the boxplot rule on the training scores: ``offset_ = Q1 - 1.5
+        * IQR``, Tukey's lower fence, which flags rows that are unusual
+        whatever their share, and none of a sample without a long tail.
+
+    calibrate : bool, default=True
+        Divide each feature's squared error by its training mean before
+        averaging (see above).
+
+    robust : bool, default=True
+        Train with a trimmed loss (see above).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the inner autoencoder's ``random_state`` (when not None).
+
+    Attributes
+    ----------
+    estimator_ : autoencoder
+        The fitted autoencoder, for its codes (``estimator_.transform``).
+
+    offset_ : float
+        The threshold on ``score_samples``: rows below it are outliers.
+
+    feature_scale_ : ndarray of shape (n_features_in_,)
+        Mean squared reconstruction error of each feature over the training
+        rows plus a tenth of their average, dividing the errors when
+        ``calibrate=True``.
+
+    decision_scores_ : ndarray of shape (n_samples,)
+        pyod's convention: the outlier score of each training row, higher
+        for more abnormal (``-score_samples(X_train)``).
+
+    labels_ : ndarray of shape (n_samples,)
+        pyod's convention: 1 for the training rows flagged as outliers, 0
+        for inliers.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Isolation-based outlier detection.
+    sklearn.neighbors.LocalOutlierFactor : Density-based outlier detection.
+    sklearn.decomposition.PCA : Its reconstruction error is a linear baseline.
+    Autoencoder : The default inner model.
+    VariationalAutoencoder : Scores with a likelihood bound (ELBO).
+
+    Notes
+    -----
+    pyod users: pyod's ``decision_function`` and ``decision_scores_`` are
+    higher for outliers, here ``decision_function`` is higher for inliers
+    (scikit-learn's convention) and ``decision_scores_`` follows pyod's.
+    pyod's ``contamination`` (default 0.1) sets ``threshold_`` at that share
+    of the training scores as a float ``contamination`` does here; its
+    ``labels_`` (0 / 1) are ``(predict(X) == -1).astype(int)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae import Autoencoder, AutoencoderOutlierDetector
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 2)) @ rng.normal(size=(2, 5))
+    >>> X += 0.1 * rng.normal(size=(200, 5))  # rows near a plane
+    >>> X[:5] = rng.uniform(-3, 3, size=(5, 5))  # five rows off it
+    >>> detector = AutoencoderOutlierDetector(
+    ...     Autoencoder(n_components=2, max_iter=50), contamination=0.025,
+    ...     random_state=0).fit(X)
+    >>> detector.predict(X[:5])
+    array([-1, -1, -1, -1, -1])
+    >>> int((detector.predict(X) == -1).sum())
+    5
+    """
+
+    _parameter_constraints: dict = {
+        **_AutoencoderMetaEstimator._parameter_constraints,
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "calibrate": ["boolean"],
+        "robust": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        contamination="auto",
+        calibrate=True,
+        robust=True,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.contamination = contamination
+        self.calibrate = calibrate
+        self.robust = robust
+        self.random_state = random_state
+
+    def _default_estimator(self):
+        return Autoencoder(n_components=4, hidden_layer_sizes="auto", early_stopping=True)
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Train the autoencoder on X and set the threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, which may contain anomalies.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        estimator = self._make_estimator()
+        if self.robust:
+            trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
+            estimator.set_params(trim_fraction=min(trim, 0.49))
+        self.estimator_ = estimator.fit(X)
+        scale = self._squared_errors(X).mean(axis=0, dtype=np.float64)
+        self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)
+        scores = self.score_samples(X)
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(scores, [25, 75])
+            self.offset_ = float(q1 - 1.5 * (q3 - q1))
+        else:
+            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+        self.decision_scores_ = -scores
+        self.labels_ = (scores < self.offset_).astype(int)
+        return self
+
+    def _squared_errors(self, X):
+        est = self.estimator_
+        return (np.asarray(est.inverse_transform(est.transform(X)), dtype=np.float64) - X) ** 2
+
+    def _validate(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+
+    def feature_scores(self, X):
+        """Per-feature anomaly scores: which features made a row unusual.
+
+        Each feature's squared reconstruction error, divided by its mean
+        over the training rows when ``calibrate=True`` (1 is a typical
+        error, 10 is ten times that). Higher is more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to explain.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_features)
+        """
+        X = self._validate(X)
+        errors = self._squared_errors(X)
+        if self.calibrate:
+            errors = errors / self.feature_scale_
+        return errors
+
+    def score_samples(self, X):
+        """Normality of each row: higher is more normal (scikit-learn's sign).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        X = self._validate(X)
+        if isinstance(self.estimator_, VariationalAutoencoder):
+            return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
+        errors = self._squared_errors(X)
+        if self.calibrate:
+            errors = errors / self.feature_scale_
+        return -errors.mean(axis=1)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """-1 for outliers, +1 for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to label.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        is_outlier = self.decision_function(X) < 0
+        return np.where(is_outlier, -1, 1)
+
+    def set_threshold(self, X_normal, false_positive_rate=0.05):
+        """Set ``offset_`` for a target false-positive rate on normal rows.
+
+        ``offset_`` becomes the ``false_positive_rate`` quantile of the
+        scores of ``X_normal``, rows known to be normal and not used in
+        training, so that about that share of new normal rows is flagged.
+
+        Parameters
+        ----------
+        X_normal : array-like of shape (n_samples, n_features)
+            Held-out rows known to be normal.
+        false_positive_rate : float, default=0.05
+            In (0, 1).
+
+        Returns
+        -------
+        self : object
+        """
+        if not isinstance(false_positive_rate, Real) or not 0 < false_positive_rate < 1:
+            raise ValueError(
+                f"false_positive_rate must be in (0, 1), got {false_positive_rate!r}."
+            )
+        self.offset_ = float(np.percentile(self.score_samples(X_normal), 100 * false_positive_rate))
+        return self
