@@ -88,7 +88,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     offset_ : float
         The threshold on ``score_samples``: rows below it are outliers.
 
-    feature_scale_ : ndarray of shape (n_features_in_,)
+    feature_scale_ : ndarray of shape (`n_features_in_`,)
         Mean squared reconstruction error of each feature over the training
         rows plus a tenth of their average, dividing the errors when
         ``calibrate=True``.
