@@ -225,11 +225,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         -------
         scores : ndarray of shape (n_samples, n_features)
         """
-        X = self._validate(X)
+        return self._feature_errors(self._validate(X))
+
+    def _feature_errors(self, X):
         errors = self._squared_errors(X)
-        if self.calibrate:
-            errors = errors / self.feature_scale_
-        return errors
+        return errors / self.feature_scale_ if self.calibrate else errors
 
     def score_samples(self, X):
         """Normality of each row: higher is more normal (scikit-learn's sign).
@@ -246,10 +246,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         X = self._validate(X)
         if isinstance(self.estimator_, VariationalAutoencoder):
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
-        errors = self._squared_errors(X)
-        if self.calibrate:
-            errors = errors / self.feature_scale_
-        return -errors.mean(axis=1)
+        return -self._feature_errors(X).mean(axis=1)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
