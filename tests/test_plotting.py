@@ -229,3 +229,23 @@ def test_displays_name_matplotlib_when_missing(monkeypatch, font, font_ae):
         LatentSpaceDisplay.from_estimator(font_ae, font.data)
     with pytest.raises(ImportError, match="matplotlib"):
         LossCurveDisplay([1.0, 0.5]).plot()
+
+
+def test_outlier_score_display_draws_groups_and_the_threshold():
+    from sklearn_ae import Autoencoder, AutoencoderOutlierDetector
+    from sklearn_ae.plotting import OutlierScoreDisplay
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    X[:10] += 4
+    det = AutoencoderOutlierDetector(
+        Autoencoder(hidden_layer_sizes=(8,), max_iter=10), contamination=0.1, random_state=0
+    ).fit(X)
+    y = np.r_[np.ones(10), np.zeros(110)]
+    disp = OutlierScoreDisplay.from_estimator(det, X, y)
+    assert disp.line_.get_xdata()[0] == det.offset_
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert labels == ["0.0", "1.0", "threshold"]
+    with pytest.raises(ValueError, match="y has 3 labels for 120 rows"):
+        OutlierScoreDisplay.from_estimator(det, X, y[:3])
+    plt.close("all")

@@ -11,10 +11,12 @@ imported only when something is drawn.
 from ._images import LatentGridDisplay, ReconstructionDisplay
 from ._latent import LatentSpaceDisplay
 from ._loss import LossCurveDisplay
+from ._outlier import OutlierScoreDisplay
 
 __all__ = [
     "LatentGridDisplay",
     "LatentSpaceDisplay",
     "LossCurveDisplay",
+    "OutlierScoreDisplay",
     "ReconstructionDisplay",
 ]
