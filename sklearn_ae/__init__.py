@@ -9,13 +9,16 @@ from ._config import config_context, get_config, set_config
 from ._exceptions import DivergenceError
 from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
+from ._supervised import AutoencoderClassifier, AutoencoderRegressor
 from ._variational import VariationalAutoencoder
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "Autoencoder",
+    "AutoencoderClassifier",
     "AutoencoderOutlierDetector",
+    "AutoencoderRegressor",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
     "DivergenceError",

@@ -96,6 +96,24 @@ REGISTRY["AutoencoderOutlierDetector"] = Entry(
     attribute_fits=[{}],
 )
 
+REGISTRY["AutoencoderClassifier"] = Entry(
+    fast={"estimator": _inner("Autoencoder", n_components=4), "max_iter": 60},
+    check_variants=[
+        {"estimator": _inner("VariationalAutoencoder", n_components=4), "max_iter": 60},
+        {"estimator": _inner("Autoencoder", n_components=4), "freeze_encoder": True,
+         "max_iter": 60},
+    ],
+    attribute_fits=[{}],
+)
+REGISTRY["AutoencoderRegressor"] = Entry(
+    fast={"estimator": _inner("Autoencoder", n_components=4), "max_iter": 60},
+    check_variants=[
+        {"estimator": _inner("SparseAutoencoder", n_components=4, sparsity="l1"),
+         "max_iter": 60},
+    ],
+    attribute_fits=[{}],
+)
+
 #: Every public estimator class, sorted by name.
 PUBLIC_ESTIMATORS = sorted(
     (

@@ -13,6 +13,7 @@ import warnings
 
 import pandas as pd
 import pytest
+from sklearn.base import is_classifier, is_regressor
 
 numpydoc = pytest.importorskip("numpydoc.docscrape")
 
@@ -31,10 +32,15 @@ def _fitted_attributes(cls):
     for params in entry(cls).attribute_fits:
         est = make(cls, **params)
         X = data_for(est)
+        y = None
+        if is_classifier(est):
+            y = (X[:, 0] > 0).astype(int)
+        elif is_regressor(est):
+            y = X[:, 0]
         X = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est.fit(X)
+            est.fit(X, y)
         seen |= {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
         seen |= {
             name
