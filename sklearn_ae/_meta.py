@@ -10,9 +10,11 @@ types, as the autoencoder's does.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import _BaseAutoencoder
 
@@ -46,6 +48,11 @@ class _AutoencoderMetaEstimator(MetaEstimatorMixin, BaseEstimator):
             seed = check_random_state(self.random_state).randint(0, 2**31 - 1)
             estimator.set_params(random_state=int(seed))
         return estimator
+
+    def _validate(self, X):
+        """X checked against the fit's features, for the inference methods."""
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,7 +7,7 @@ from numbers import Real
 import numpy as np
 from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import validate_data
 
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
@@ -204,10 +204,6 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     def _squared_errors(self, X):
         est = self.estimator_
         return (np.asarray(est.inverse_transform(est.transform(X)), dtype=np.float64) - X) ** 2
-
-    def _validate(self, X):
-        check_is_fitted(self)
-        return validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
 
     def feature_scores(self, X):
         """Per-feature anomaly scores: which features made a row unusual.

@@ -54,6 +54,27 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
     }
 
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        unlabeled_value=None,
+        freeze_encoder=False,
+        max_iter=200,
+        learning_rate_init=1e-3,
+        alpha=1e-4,
+        n_iter_no_change=10,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.unlabeled_value = unlabeled_value
+        self.freeze_encoder = freeze_encoder
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.alpha = alpha
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+
     def _default_estimator(self):
         return Autoencoder(n_components=32, hidden_layer_sizes="auto", early_stopping=True)
 
@@ -121,9 +142,7 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
         self.loss_curve_ = [float(v) for v in net.history[:, "train_loss"]]
 
     def _decision(self, X):
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
-        codes = np.asarray(self.estimator_.transform(X), dtype=np.float64)
+        codes = np.asarray(self.transform(X), dtype=np.float64)
         return codes @ self.coef_.T + self.intercept_
 
     def transform(self, X):
@@ -138,8 +157,7 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
         -------
         X_new : ndarray of shape (n_samples, n_components)
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = self._validate(X)
         return self.estimator_.transform(X)
 
     def get_feature_names_out(self, input_features=None):
@@ -264,27 +282,6 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         **_BaseAutoencoderPredictor._parameter_constraints,
         "unlabeled_value": [Integral, str, None],
     }
-
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        unlabeled_value=None,
-        freeze_encoder=False,
-        max_iter=200,
-        learning_rate_init=1e-3,
-        alpha=1e-4,
-        n_iter_no_change=10,
-        random_state=None,
-    ):
-        self.estimator = estimator
-        self.unlabeled_value = unlabeled_value
-        self.freeze_encoder = freeze_encoder
-        self.max_iter = max_iter
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -449,27 +446,6 @@ class AutoencoderRegressor(RegressorMixin, _BaseAutoencoderPredictor):
         **_BaseAutoencoderPredictor._parameter_constraints,
         "unlabeled_value": [Real, None],
     }
-
-    def __init__(
-        self,
-        estimator=None,
-        *,
-        unlabeled_value=None,
-        freeze_encoder=False,
-        max_iter=200,
-        learning_rate_init=1e-3,
-        alpha=1e-4,
-        n_iter_no_change=10,
-        random_state=None,
-    ):
-        self.estimator = estimator
-        self.unlabeled_value = unlabeled_value
-        self.freeze_encoder = freeze_encoder
-        self.max_iter = max_iter
-        self.learning_rate_init = learning_rate_init
-        self.alpha = alpha
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
