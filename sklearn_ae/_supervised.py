@@ -15,6 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.special import log_softmax, softmax
 from sklearn.base import ClassifierMixin, RegressorMixin, TransformerMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
@@ -335,10 +336,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._decision(X)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return softmax(self._decision(X), axis=1)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.
@@ -351,9 +349,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        logits = self._decision(X)
-        logits = logits - logits.max(axis=1, keepdims=True)
-        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return log_softmax(self._decision(X), axis=1)
 
     def predict(self, X):
         """The most probable class of each row.
