@@ -6,7 +6,12 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import _BaseAutoencoder
 from ._losses import ReconstructionObjective
-from ._modules import ACTIVATION_NAMES, MLPAutoencoderModule, make_activation
+from ._modules import (
+    ACTIVATION_NAMES,
+    ConvAutoencoderModule,
+    MLPAutoencoderModule,
+    make_activation,
+)
 
 
 class Autoencoder(_BaseAutoencoder):
@@ -32,13 +37,36 @@ class Autoencoder(_BaseAutoencoder):
         Number of latent units (the width of the codes). It may exceed
         ``n_features`` (an over-complete code).
 
-    hidden_layer_sizes : "auto", int or tuple of int, default=(100,)
+    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Widths of the encoder's hidden layers, from the input towards the
         code; the decoder uses them in reverse. ``()`` gives a single linear
         map each way. ``"auto"`` resolves the widths from the data
         (``hidden_layer_sizes_``): a first layer twice the number of
         features, within [64, 256], and a second of half that width while
         the first is more than 8 times wider than the code.
+        With ``architecture="conv"`` they are the channels of the encoder's
+        convolutional stages (at least one), and ``"auto"`` gives 32, 64 and
+        128 channels over as many stages (at most 3, at least 1) as keep the
+        maps' shortest side at 4 pixels or more: 8x8 digits get ``(32,)``,
+        28x28 images ``(32, 64, 128)``.
+
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
+        encoder (stages of a 3x3 convolution of stride 2, which halves the
+        maps, rounding odd sizes up, and the activation), a dense layer to
+        the code, and a decoder that mirrors it with nearest-neighbour
+        up-sampling and convolutions, cropped back to the exact image size.
+        Rows stay flat; see ``image_shape``.
+
+    image_shape : tuple of int, default=None
+        Shape of a row as an image, for ``architecture="conv"``:
+        ``(channels, height, width)`` or ``(height, width)``, each row
+        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
+        turns image arrays into such rows). None reads a row as a square
+        grayscale image when ``n_features`` is a perfect square and as a
+        1-D signal (1-D convolutions) otherwise; colour images always need
+        it (3x32x32 = 3072 values is not a square). Ignored by
+        ``architecture="mlp"``.
 
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -125,7 +153,8 @@ default="adam"
     tied_weights : bool, default=False
         If True, each decoder layer reuses the transposed weight matrix of
         its mirror encoder layer (``x_hat = g(W.T @ y + c)``) and learns only
-        its bias, halving the decoder's parameters.
+        its bias, halving the decoder's parameters. Defined for
+        ``architecture="mlp"`` only; with ``"conv"`` it raises a ValueError.
 
     Attributes
     ----------
@@ -134,7 +163,13 @@ default="adam"
         ``net_.history`` the training history.
 
     hidden_layer_sizes_ : tuple of int
-        The encoder's hidden widths used (``hidden_layer_sizes`` resolved).
+        The encoder's hidden widths used (``hidden_layer_sizes`` resolved;
+        the stages' channels for ``architecture="conv"``).
+
+    image_shape_ : tuple of int or None
+        The shape of a row as the convolutional architecture reads it,
+        ``(channels, height, width)`` or ``(1, length)``; None for
+        ``architecture="mlp"``.
 
     n_iter_ : int
         Number of epochs run.
@@ -214,7 +249,9 @@ default="adam"
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
+        architecture="mlp",
+        image_shape=None,
         activation="relu",
         output_activation=None,
         loss="mse",
@@ -238,6 +275,8 @@ default="adam"
         super().__init__(
             n_components=n_components,
             hidden_layer_sizes=hidden_layer_sizes,
+            architecture=architecture,
+            image_shape=image_shape,
             activation=activation,
             optimizer=optimizer,
             learning_rate_init=learning_rate_init,
@@ -313,14 +352,31 @@ default="adam"
         """Number of code units kept per sample, or None for all."""
         return None
 
+    def _check_architecture(self, n_features):
+        if self.architecture == "conv" and self.tied_weights:
+            raise ValueError(
+                "tied_weights=True is defined for architecture='mlp' only (a "
+                "decoder layer reusing its mirror's transposed weight matrix); "
+                "a convolutional decoder up-samples and has no such mirror. Use "
+                "tied_weights=False with architecture='conv'."
+            )
+        return super()._check_architecture(n_features)
+
     def _make_module(self, n_features):
+        common = dict(
+            activation=self.activation,
+            code_activation=self._code_activation(),
+            output_activation=self._output_activation_name(),
+            topk=self._topk(),
+        )
+        if self.architecture == "conv":
+            return ConvAutoencoderModule(
+                self.image_shape_, self.hidden_layer_sizes_, self.n_components, **common
+            )
         return MLPAutoencoderModule(
             n_features,
             self.hidden_layer_sizes_,
             self.n_components,
-            activation=self.activation,
-            code_activation=self._code_activation(),
-            output_activation=self._output_activation_name(),
             tied_weights=self.tied_weights,
-            topk=self._topk(),
+            **common,
         )

@@ -29,6 +29,7 @@ hooks (``_normalizes``, ``_unit_interval_requirement``, ``_check_params``).
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
@@ -104,10 +105,86 @@ def _check_finite_output(out, method=None):
 AUTO_WIDTH_MIN, AUTO_WIDTH_MAX = 64, 256
 
 
-def resolve_hidden_sizes(hidden_layer_sizes, n_features, n_components):
+#: Channels of the first convolutional stage that ``"auto"`` picks; each
+#: further stage doubles them.
+AUTO_CONV_CHANNELS = 32
+#: Most convolutional stages ``"auto"`` picks.
+AUTO_CONV_MAX_STAGES = 3
+#: ``"auto"`` adds a convolutional stage while the maps it leaves keep their
+#: shortest side at least this long.
+AUTO_CONV_MIN_SIDE = 4
+
+
+def resolve_image_shape(image_shape, n_features):
+    """The ``(channels, *spatial)`` shape of one flat row, for ``"conv"``.
+
+    ``None`` reads a row of ``n_features`` values as one grayscale channel
+    of a square image when ``n_features`` is a perfect square, and as a
+    one-channel 1-D signal of length ``n_features`` otherwise; a
+    ``(height, width)`` pair is one channel.
+
+    Returns
+    -------
+    tuple of int
+        ``(channels, height, width)`` or ``(1, length)``.
+    """
+    if image_shape is None:
+        side = math.isqrt(n_features)
+        return (1, side, side) if side * side == n_features else (1, n_features)
+    try:
+        shape = tuple(image_shape)
+    except TypeError:
+        shape = None
+    valid = (
+        shape is not None
+        and len(shape) in (2, 3)
+        and all(isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape)
+    )
+    if not valid:
+        raise ValueError(
+            "image_shape must be None, (height, width) or (channels, height, "
+            f"width) of positive ints, got image_shape={image_shape!r}."
+        )
+    shape = tuple(int(s) for s in shape)
+    if len(shape) == 2:
+        shape = (1, *shape)
+    if math.prod(shape) != n_features:
+        raise ValueError(
+            f"image_shape={image_shape!r} holds {math.prod(shape)} values a row, but "
+            f"X has {n_features} features. Rows are flat images in channel-first "
+            "order (channels x height x width); see sklearn_ae.flatten_images."
+        )
+    return shape
+
+
+def _auto_channels(image_shape):
+    """The channel plan of ``hidden_layer_sizes="auto"`` for conv."""
+    sizes = image_shape[1:]
+    channels = [AUTO_CONV_CHANNELS]
+    sizes = tuple(-(-s // 2) for s in sizes)
+    while len(channels) < AUTO_CONV_MAX_STAGES and min(-(-s // 2) for s in sizes) >= AUTO_CONV_MIN_SIDE:
+        channels.append(2 * channels[-1])
+        sizes = tuple(-(-s // 2) for s in sizes)
+    return tuple(channels)
+
+
+def resolve_hidden_sizes(hidden_layer_sizes, n_features, n_components, image_shape=None):
     """The encoder's hidden widths: given, or resolved from the data's width.
 
-    The one resolver of default widths. ``"auto"`` gives a funnel from the
+    The one resolver of default widths. With ``image_shape`` (the
+    convolutional architecture) the sizes are the channels of the encoder's
+    stages, and ``"auto"`` adds stages, each halving the maps, while the
+    maps left keep their shortest side at ``AUTO_CONV_MIN_SIDE`` (4) pixels
+    or more, at most ``AUTO_CONV_MAX_STAGES`` (3) and at least one: the
+    code is read from maps of about 4 to 7 pixels a side, where each unit
+    of the last stage sees most of the image, as in the classic
+    convolutional autoencoders (28x28 digits down to 7x7 or 4x4). The
+    first stage has 32 channels, each further stage twice as many, as the
+    maps lose three quarters of their pixels: 8x8 digits get ``(32,)``
+    (4x4 maps), 5x7 glyphs ``(32,)`` (3x4), 16x16 patches ``(32, 64)``,
+    28x28 and 32x32 images ``(32, 64, 128)`` (4x4).
+
+    For the dense architecture ``"auto"`` gives a funnel from the
     input to the code: a first layer twice as wide as the input, within
     [64, 256], so that it can recombine every feature (over-complete) while
     wide inputs (images) stay affordable; then, while that layer is still
@@ -121,11 +198,23 @@ def resolve_hidden_sizes(hidden_layer_sizes, n_features, n_components):
     ----------
     hidden_layer_sizes : "auto", int or sequence of int
     n_features, n_components : int
+    image_shape : tuple of int or None
+        ``(channels, *spatial)`` for the convolutional architecture.
 
     Returns
     -------
     tuple of int
     """
+    if image_shape is not None:
+        if isinstance(hidden_layer_sizes, str) and hidden_layer_sizes == "auto":
+            return _auto_channels(image_shape)
+        channels = _hidden_sizes(hidden_layer_sizes)
+        if not channels:
+            raise ValueError(
+                "architecture='conv' needs at least one convolutional stage: "
+                f"hidden_layer_sizes are its channel counts, got {hidden_layer_sizes!r}."
+            )
+        return channels
     if isinstance(hidden_layer_sizes, str) and hidden_layer_sizes == "auto":
         first = int(min(max(2 * n_features, AUTO_WIDTH_MIN), AUTO_WIDTH_MAX))
         if first // 2 >= 4 * n_components:
@@ -196,6 +285,8 @@ class _BaseAutoencoder(
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
+        "architecture": [StrOptions({"mlp", "conv"})],
+        "image_shape": [None, tuple, list],
         "activation": [StrOptions(set(ACTIVATION_NAMES))],
         "optimizer": [StrOptions(set(OPTIMIZERS)), callable],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -223,7 +314,9 @@ class _BaseAutoencoder(
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
+        architecture="mlp",
+        image_shape=None,
         activation="relu",
         optimizer="adam",
         learning_rate_init=1e-3,
@@ -243,6 +336,8 @@ class _BaseAutoencoder(
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.architecture = architecture
+        self.image_shape = image_shape
         self.activation = activation
         self.optimizer = optimizer
         self.learning_rate_init = learning_rate_init
@@ -277,6 +372,16 @@ class _BaseAutoencoder(
 
     def _check_params(self):
         """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
+
+    def _check_architecture(self, n_features):
+        """Check the architecture's settings against X's width.
+
+        Returns the image shape the convolutional architecture uses, or
+        None for the dense one.
+        """
+        if self.architecture != "conv":
+            return None
+        return resolve_image_shape(self.image_shape, n_features)
 
     def _check_input(self, X, name="X"):
         """Checks of the values of X beyond finiteness (run in fit and score)."""
@@ -476,7 +581,8 @@ class _BaseAutoencoder(
     def _validate_training_data(self, X, *, reset):
         X = _as_float_array(partial(validate_data, self, reset=reset), X)
         self._check_params()
-        _hidden_sizes(self.hidden_layer_sizes)
+        image_shape = self._check_architecture(X.shape[1])
+        resolve_hidden_sizes(self.hidden_layer_sizes, X.shape[1], 1, image_shape)
         _check_float32_range(X)
         self._check_input(X)
         return X
@@ -499,8 +605,12 @@ class _BaseAutoencoder(
         else:
             X_model, scaling = np.ascontiguousarray(X, dtype=np.float32), DataScaling.none(X.shape[1])
         self.mean_, self.scale_ = scaling.mean, scaling.scale
+        self.image_shape_ = self._check_architecture(X.shape[1])
         self.hidden_layer_sizes_ = resolve_hidden_sizes(
-            self.hidden_layer_sizes, X.shape[1], self._latent_width(X.shape[1])
+            self.hidden_layer_sizes,
+            X.shape[1],
+            self._latent_width(X.shape[1]),
+            self.image_shape_,
         )
         self.device_ = device
         self.__dict__.update(

@@ -39,13 +39,36 @@ class SparseAutoencoder(Autoencoder):
         Number of latent units (the width of the codes). It may exceed
         ``n_features`` (an over-complete code).
 
-    hidden_layer_sizes : "auto", int or tuple of int, default=(100,)
+    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Widths of the encoder's hidden layers, from the input towards the
         code; the decoder uses them in reverse. ``()`` gives a single linear
         map each way. ``"auto"`` resolves the widths from the data
         (``hidden_layer_sizes_``): a first layer twice the number of
         features, within [64, 256], and a second of half that width while
         the first is more than 8 times wider than the code.
+        With ``architecture="conv"`` they are the channels of the encoder's
+        convolutional stages (at least one), and ``"auto"`` gives 32, 64 and
+        128 channels over as many stages (at most 3, at least 1) as keep the
+        maps' shortest side at 4 pixels or more: 8x8 digits get ``(32,)``,
+        28x28 images ``(32, 64, 128)``.
+
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
+        encoder (stages of a 3x3 convolution of stride 2, which halves the
+        maps, rounding odd sizes up, and the activation), a dense layer to
+        the code, and a decoder that mirrors it with nearest-neighbour
+        up-sampling and convolutions, cropped back to the exact image size.
+        Rows stay flat; see ``image_shape``.
+
+    image_shape : tuple of int, default=None
+        Shape of a row as an image, for ``architecture="conv"``:
+        ``(channels, height, width)`` or ``(height, width)``, each row
+        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
+        turns image arrays into such rows). None reads a row as a square
+        grayscale image when ``n_features`` is a perfect square and as a
+        1-D signal (1-D convolutions) otherwise; colour images always need
+        it (3x32x32 = 3072 values is not a square). Ignored by
+        ``architecture="mlp"``.
 
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -129,7 +152,8 @@ default="adam"
     tied_weights : bool, default=False
         If True, each decoder layer reuses the transposed weight matrix of
         its mirror encoder layer (``x_hat = g(W.T @ y + c)``) and learns only
-        its bias, halving the decoder's parameters.
+        its bias, halving the decoder's parameters. Defined for
+        ``architecture="mlp"`` only; with ``"conv"`` it raises a ValueError.
 
     sparsity : {"topk", "l1", "kl"}, default="topk"
         How the codes are made sparse:
@@ -175,7 +199,13 @@ default="adam"
         ``net_.history`` the training history.
 
     hidden_layer_sizes_ : tuple of int
-        The encoder's hidden widths used (``hidden_layer_sizes`` resolved).
+        The encoder's hidden widths used (``hidden_layer_sizes`` resolved;
+        the stages' channels for ``architecture="conv"``).
+
+    image_shape_ : tuple of int or None
+        The shape of a row as the convolutional architecture reads it,
+        ``(channels, height, width)`` or ``(1, length)``; None for
+        ``architecture="mlp"``.
 
     n_iter_ : int
         Number of epochs run.
@@ -270,7 +300,9 @@ default="adam"
         self,
         n_components=2,
         *,
-        hidden_layer_sizes=(100,),
+        hidden_layer_sizes="auto",
+        architecture="mlp",
+        image_shape=None,
         activation="relu",
         output_activation=None,
         loss="mse",
@@ -297,6 +329,8 @@ default="adam"
         super().__init__(
             n_components=n_components,
             hidden_layer_sizes=hidden_layer_sizes,
+            architecture=architecture,
+            image_shape=image_shape,
             activation=activation,
             output_activation=output_activation,
             loss=loss,

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
 from ._losses import VariationalObjective, gaussian_kl
-from ._modules import GaussianLatentModule
+from ._modules import ConvGaussianLatentModule, GaussianLatentModule
 
 #: A latent unit is active when the variance, across the training data, of
 #: its posterior mean exceeds this (Burda et al., 2016).
@@ -101,6 +101,29 @@ class VariationalAutoencoder(_BaseAutoencoder):
         (``hidden_layer_sizes_``): a first layer twice the number of
         features, within [64, 256], and a second of half that width while
         the first is more than 8 times wider than the code.
+        With ``architecture="conv"`` they are the channels of the encoder's
+        convolutional stages (at least one), and ``"auto"`` gives 32, 64 and
+        128 channels over as many stages (at most 3, at least 1) as keep the
+        maps' shortest side at 4 pixels or more: 8x8 digits get ``(32,)``,
+        28x28 images ``(32, 64, 128)``.
+
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
+        encoder (stages of a 3x3 convolution of stride 2, which halves the
+        maps, rounding odd sizes up, and the activation), a dense layer to
+        the code, and a decoder that mirrors it with nearest-neighbour
+        up-sampling and convolutions, cropped back to the exact image size.
+        Rows stay flat; see ``image_shape``.
+
+    image_shape : tuple of int, default=None
+        Shape of a row as an image, for ``architecture="conv"``:
+        ``(channels, height, width)`` or ``(height, width)``, each row
+        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
+        turns image arrays into such rows). None reads a row as a square
+        grayscale image when ``n_features`` is a perfect square and as a
+        1-D signal (1-D convolutions) otherwise; colour images always need
+        it (3x32x32 = 3072 values is not a square). Ignored by
+        ``architecture="mlp"``.
 
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
@@ -177,7 +200,13 @@ default="adam"
         ``net_.history`` records ``reconstruction`` and ``kl`` per epoch.
 
     hidden_layer_sizes_ : tuple of int
-        The encoder's hidden widths used (``hidden_layer_sizes`` resolved).
+        The encoder's hidden widths used (``hidden_layer_sizes`` resolved;
+        the stages' channels for ``architecture="conv"``).
+
+    image_shape_ : tuple of int or None
+        The shape of a row as the convolutional architecture reads it,
+        ``(channels, height, width)`` or ``(1, length)``; None for
+        ``architecture="mlp"``.
 
     n_iter_ : int
         Number of epochs run.
@@ -325,6 +354,8 @@ default="adam"
         kl_warmup=0,
         free_bits=0.0,
         hidden_layer_sizes="auto",
+        architecture="mlp",
+        image_shape=None,
         activation="relu",
         optimizer="adam",
         learning_rate_init=1e-3,
@@ -345,6 +376,8 @@ default="adam"
         super().__init__(
             n_components=n_components,
             hidden_layer_sizes=hidden_layer_sizes,
+            architecture=architecture,
+            image_shape=image_shape,
             activation=activation,
             optimizer=optimizer,
             learning_rate_init=learning_rate_init,
@@ -383,8 +416,12 @@ default="adam"
         return None
 
     def _make_module(self, n_features):
-        return GaussianLatentModule(
-            n_features,
+        if self.architecture == "conv":
+            module, shape = ConvGaussianLatentModule, self.image_shape_
+        else:
+            module, shape = GaussianLatentModule, n_features
+        return module(
+            shape,
             self.hidden_layer_sizes_,
             self._latent_width(n_features),
             activation=self.activation,

@@ -44,40 +44,64 @@ class Entry:
 
 REGISTRY = {
     "Autoencoder": Entry(
-        check_variants=[{"tied_weights": True, "hidden_layer_sizes": (8, 4)}],
-        options=[{}, {"loss": "bce"}, {"tied_weights": True, "hidden_layer_sizes": (8, 4)}],
+        check_variants=[
+            {"tied_weights": True, "hidden_layer_sizes": (8, 4)},
+            {"architecture": "conv"},
+        ],
+        options=[
+            {},
+            {"loss": "bce"},
+            {"tied_weights": True, "hidden_layer_sizes": (8, 4)},
+            {"architecture": "conv"},
+            {"architecture": "conv", "loss": "bce", "hidden_layer_sizes": (4, 8)},
+        ],
     ),
     "DenoisingAutoencoder": Entry(
-        check_variants=[{"noise": "masking", "noise_level": 0.3}, {"noise": "salt_pepper"}],
+        check_variants=[
+            {"noise": "masking", "noise_level": 0.3},
+            {"noise": "salt_pepper"},
+            {"architecture": "conv"},
+        ],
         options=[
             {"noise": noise, "noise_level": 0.3, "loss": loss}
             for noise in ("gaussian", "masking", "salt_pepper")
             for loss in ("mse", "bce")
-        ],
+        ]
+        + [{"architecture": "conv", "noise": "masking", "noise_level": 0.3}],
     ),
     # The suites run the KL penalty (early stopping judges every epoch);
     # the default top-k code, whose first 20 epochs anneal k, and L1 run
     # through the common checks.
     "SparseAutoencoder": Entry(
         fast={"sparsity": "kl"},
-        check_variants=[{"sparsity": "l1"}, {"sparsity": "topk"}],
+        check_variants=[
+            {"sparsity": "l1"},
+            {"sparsity": "topk"},
+            {"architecture": "conv", "sparsity": "topk"},
+        ],
         options=[
             {"sparsity": sparsity, "loss": loss}
             for sparsity in ("kl", "l1", "topk")
             for loss in ("mse", "bce")
-        ],
+        ]
+        + [{"architecture": "conv", "sparsity": s} for s in ("kl", "topk")],
     ),
     "ContractiveAutoencoder": Entry(
         check_variants=[{"hidden_layer_sizes": ()}],
         options=[{}, {"hidden_layer_sizes": ()}, {"loss": "bce"}],
     ),
     "VariationalAutoencoder": Entry(
-        check_variants=[{"kl_warmup": 2, "free_bits": 0.1}, {"n_components": "auto"}],
+        check_variants=[
+            {"kl_warmup": 2, "free_bits": 0.1},
+            {"n_components": "auto"},
+            {"architecture": "conv"},
+        ],
         options=[
             {"likelihood": likelihood, "n_components": n}
             for likelihood in ("gaussian", "bernoulli")
             for n in (2, "auto")
-        ],
+        ]
+        + [{"architecture": "conv", "likelihood": lik} for lik in ("gaussian", "bernoulli")],
     ),
 }
 
@@ -92,6 +116,7 @@ REGISTRY["AutoencoderOutlierDetector"] = Entry(
         {"estimator": _inner("VariationalAutoencoder", n_components=2)},
         {"estimator": _inner("Autoencoder", n_components=2), "calibrate": False,
          "robust": False},
+        {"estimator": _inner("Autoencoder", n_components=2, architecture="conv")},
     ],
     attribute_fits=[{}],
 )
