@@ -7,6 +7,7 @@ from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._config import config_context, get_config, set_config
 from ._exceptions import DivergenceError
+from ._images import flatten_images, unflatten_images
 from ._outlier import AutoencoderOutlierDetector
 from ._sparse import SparseAutoencoder
 from ._supervised import AutoencoderClassifier, AutoencoderRegressor
@@ -26,6 +27,8 @@ __all__ = [
     "VariationalAutoencoder",
     "__version__",
     "config_context",
+    "flatten_images",
     "get_config",
     "set_config",
+    "unflatten_images",
 ]

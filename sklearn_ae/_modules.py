@@ -386,7 +386,7 @@ class _ConvStack(nn.Module):
         self.decoder_input = nn.Linear(n_components, self.n_flat)
         # Stage i maps channels[i] to channels[i - 1] (the first keeps
         # channels[0]); the output convolution maps to the image's channels.
-        outputs = [*channels[:-1], channels[0]][::-1]
+        outputs = [channels[0], *channels[:-1]][::-1]
         self.decoder_convs = nn.ModuleList(
             conv(a, b, 3, padding=1) for a, b in zip(channels[::-1], outputs)
         )

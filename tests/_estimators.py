@@ -40,6 +40,8 @@ class Entry:
     options: list = field(default_factory=lambda: [{}])
     #: Settings whose fits, together, set every documented fitted attribute.
     attribute_fits: list = field(default_factory=lambda: [{}, {"early_stopping": True}])
+    #: Whether the estimator supports ``architecture="conv"``.
+    conv: bool = True
 
 
 REGISTRY = {
@@ -87,6 +89,7 @@ REGISTRY = {
         + [{"architecture": "conv", "sparsity": s} for s in ("kl", "topk")],
     ),
     "ContractiveAutoencoder": Entry(
+        conv=False,
         check_variants=[{"hidden_layer_sizes": ()}],
         options=[{}, {"hidden_layer_sizes": ()}, {"loss": "bce"}],
     ),
@@ -151,6 +154,19 @@ PUBLIC_ESTIMATORS = sorted(
 
 #: The autoencoders among them (the suites of the transformer API).
 ESTIMATORS = [cls for cls in PUBLIC_ESTIMATORS if issubclass(cls, _BaseAutoencoder)]
+
+
+#: ``(cls, params)`` of every autoencoder, and of each again with the
+#: convolutional architecture where it supports it: the suites of persistence
+#: and continued training run over both architectures.
+ARCHITECTURES = [(cls, {}) for cls in ESTIMATORS] + [
+    (cls, {"architecture": "conv"}) for cls in ESTIMATORS if REGISTRY[cls.__name__].conv
+]
+
+
+def architecture_id(case):
+    cls, params = case
+    return cls.__name__ + ("-conv" if params else "")
 
 
 def entry(cls):

@@ -9,7 +9,7 @@ import skops.io as sio
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_estimators_partial_fit_n_features
 
-from _estimators import ESTIMATORS, data_for, make
+from _estimators import ARCHITECTURES, architecture_id, ESTIMATORS, data_for, make
 
 IDS = dict(ids=lambda c: c.__name__)
 
@@ -210,17 +210,18 @@ def _skops_round_trip(est):
 
 @pytest.mark.parametrize("round_trip", [lambda e: pickle.loads(pickle.dumps(e)), _skops_round_trip],
                          ids=["pickle", "skops"])
-@pytest.mark.parametrize("cls", ESTIMATORS, **IDS)
-def test_training_continues_after_a_round_trip_exactly(cls, round_trip):
+@pytest.mark.parametrize("case", ARCHITECTURES, ids=architecture_id)
+def test_training_continues_after_a_round_trip_exactly(case, round_trip):
+    cls, arch = case
     X = data_for(_noisy(cls), n_samples=40)
     # partial_fit
-    ref = _noisy(cls).partial_fit(X).partial_fit(X)
-    loaded = round_trip(_noisy(cls).partial_fit(X))
+    ref = _noisy(cls, **arch).partial_fit(X).partial_fit(X)
+    loaded = round_trip(_noisy(cls, **arch).partial_fit(X))
     assert loaded.net_.batch_size == ref.net_.batch_size == 8
     loaded.partial_fit(X)
     _assert_same(_state(ref, X), _state(loaded, X))
     # warm_start, with early stopping's state
-    params = dict(max_iter=3, warm_start=True, early_stopping=True, n_iter_no_change=100)
+    params = dict(max_iter=3, warm_start=True, early_stopping=True, n_iter_no_change=100, **arch)
     ref = _noisy(cls, **params).fit(X).fit(X)
     loaded = round_trip(_noisy(cls, **params).fit(X)).fit(X)
     _assert_same(_state(ref, X), _state(loaded, X))

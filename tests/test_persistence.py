@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import skops.io as sio
 import torch
-from _estimators import ESTIMATORS, data_for, make
+from _estimators import ARCHITECTURES, ESTIMATORS, architecture_id, data_for, make
 from skorch.callbacks import GradientNormClipping
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -52,9 +52,10 @@ def _assert_same_outputs(a, b, X):
     assert len(b.net_.history) == a.n_iter_
 
 
-@pytest.fixture(scope="module", params=ESTIMATORS, **IDS)
+@pytest.fixture(scope="module", params=ARCHITECTURES, ids=architecture_id)
 def fitted(request):
-    est = make(request.param, n_components=2, early_stopping=True)
+    cls, params = request.param
+    est = make(cls, n_components=2, early_stopping=True, **params)
     X = pd.DataFrame(data_for(est), columns=list("abcde"))
     return est.fit(X), X
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from _estimators import ESTIMATORS, data_for, make
+from _estimators import ARCHITECTURES, ESTIMATORS, architecture_id, data_for, make
 
 #: Pairs of fits run concurrently per estimator; interleaving showed up in
 #: every pair before the fits owned their generators (0 of 12 identical).
@@ -31,9 +31,10 @@ def _same(a, b):
     )
 
 
-@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
-def test_concurrent_fits_in_threads_are_bitwise_identical_to_sequential(cls):
-    settings = [dict(random_state=0), dict(random_state=1, early_stopping=True)]
+@pytest.mark.parametrize("case", ARCHITECTURES, ids=architecture_id)
+def test_concurrent_fits_in_threads_are_bitwise_identical_to_sequential(case):
+    cls, arch = case
+    settings = [dict(random_state=0, **arch), dict(random_state=1, early_stopping=True, **arch)]
     if "noise_level" in cls().get_params():
         settings = [{**s, "noise_level": 0.3} for s in settings]
     ests = [make(cls, n_components=2, max_iter=6, batch_size=8, **s) for s in settings]

@@ -8,12 +8,13 @@ imported only when something is drawn.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from ._images import LatentGridDisplay, ReconstructionDisplay
+from ._images import ImageGridDisplay, LatentGridDisplay, ReconstructionDisplay
 from ._latent import LatentSpaceDisplay
 from ._loss import LossCurveDisplay
 from ._outlier import OutlierScoreDisplay
 
 __all__ = [
+    "ImageGridDisplay",
     "LatentGridDisplay",
     "LatentSpaceDisplay",
     "LossCurveDisplay",

@@ -19,36 +19,57 @@ _GAP_COLOR = "#c6dbef"
 
 
 def _image_shape(n_features, image_shape):
-    """``(height, width)`` of one image; square by default."""
+    """``(channels, height, width)`` of one image; square grayscale by default.
+
+    ``image_shape`` is ``(height, width)`` or ``(channels, height, width)``
+    (rows flat in channel-first order, as the estimators take them).
+    """
     if image_shape is None:
         side = int(round(np.sqrt(n_features)))
         if side * side != n_features:
             raise ValueError(
                 f"Samples with {n_features} features are not square images; "
-                "pass image_shape=(height, width)."
+                "pass image_shape=(height, width) or (channels, height, width)."
             )
-        return side, side
+        return 1, side, side
     shape = tuple(int(s) for s in image_shape)
-    if len(shape) != 2 or shape[0] * shape[1] != n_features:
+    if len(shape) == 2:
+        shape = (1, *shape)
+    if len(shape) != 3 or shape[0] not in (1, 3) or np.prod(shape) != n_features:
         raise ValueError(
-            f"image_shape={image_shape!r} does not hold {n_features} pixels; "
-            "pass (height, width) with height * width == n_features."
+            f"image_shape={image_shape!r} does not hold {n_features} pixels; pass "
+            "(height, width) or (channels, height, width), channels 1 or 3, with "
+            "as many values as n_features."
         )
     return shape
 
 
 def _mosaic(images, image_shape):
-    """Tile ``images`` of shape (n_rows, n_cols, n_pixels) into one 2-D array.
+    """Tile ``images`` of shape (n_rows, n_cols, n_values) into one array.
 
-    The tiles are separated by ``_GAP`` pixels of NaN, drawn in the colour
-    the colormap uses for bad values.
+    Grayscale tiles give a 2-D array whose gaps of ``_GAP`` pixels are NaN
+    (drawn in the colour the colormap uses for bad values); colour tiles
+    (flat channel-first) give an RGB array in [0, 1], values clipped, with
+    white gaps.
     """
     n_rows, n_cols = images.shape[:2]
-    height, width = image_shape
-    tiles = images.reshape(n_rows, n_cols, height, width).astype(float)
-    tiles = np.pad(tiles, ((0, 0), (0, 0), (0, _GAP), (0, _GAP)), constant_values=np.nan)
-    mosaic = tiles.transpose(0, 2, 1, 3).reshape(n_rows * (height + _GAP), -1)
-    return mosaic[:-_GAP, :-_GAP]
+    channels, height, width = image_shape
+    tiles = images.reshape(n_rows, n_cols, channels, height, width).astype(float)
+    tiles = tiles.transpose(0, 1, 3, 4, 2)  # channel-last for imshow
+    fill = np.nan if channels == 1 else 1.0
+    if channels > 1:
+        tiles = np.clip(tiles, 0.0, 1.0)
+    tiles = np.pad(tiles, ((0, 0), (0, 0), (0, _GAP), (0, _GAP), (0, 0)), constant_values=fill)
+    mosaic = tiles.transpose(0, 2, 1, 3, 4).reshape(n_rows * (height + _GAP), -1, channels)
+    mosaic = mosaic[:-_GAP, :-_GAP]
+    return mosaic[..., 0] if channels == 1 else mosaic
+
+
+def _estimator_image_shape(estimator, image_shape):
+    """The image shape given, else the one a conv estimator was fitted with."""
+    if image_shape is not None:
+        return image_shape
+    return getattr(estimator, "image_shape_", None)
 
 
 class _ImageGridDisplay:
@@ -90,7 +111,7 @@ class _ImageGridDisplay:
                 f"n_pixels), got shape {grid.shape}."
             )
         n_rows, n_cols, n_pixels = grid.shape
-        height, width = _image_shape(n_pixels, self.image_shape)
+        channels, height, width = _image_shape(n_pixels, self.image_shape)
         figsize = (1 + 0.09 * n_cols * (width + _GAP), 0.5 + 0.09 * n_rows * (height + _GAP))
         ax, figure = _get_ax(ax, caller, figsize=figsize)
 
@@ -99,7 +120,7 @@ class _ImageGridDisplay:
             "interpolation": "nearest",
         }
         kwargs.update(imshow_kwargs or {})
-        self.image_ = ax.imshow(_mosaic(grid, (height, width)), **kwargs)
+        self.image_ = ax.imshow(_mosaic(grid, (channels, height, width)), **kwargs)
 
         row_labels, col_labels = self._labels()
         ax.set_yticks(
@@ -138,8 +159,10 @@ class ReconstructionDisplay(_ImageGridDisplay):
     inputs : ndarray of shape (n_images, n_pixels), default=None
         What the model was fed, when not the originals.
 
-    image_shape : tuple of two int, default=None
-        ``(height, width)`` of one image. None assumes square images.
+    image_shape : tuple of int, default=None
+        ``(height, width)`` of one image, or ``(channels, height, width)``
+        for colour images (flat channel-first rows, 1 or 3 channels, drawn
+        as RGB in [0, 1]). None assumes square grayscale images.
 
     labels : array-like of shape (n_images,), default=None
         Column labels, e.g. the class of each sample.
@@ -237,8 +260,10 @@ class ReconstructionDisplay(_ImageGridDisplay):
         n_images : int, default=8
             Number of samples (columns) to show, taken from the start.
 
-        image_shape : tuple of two int, default=None
-            ``(height, width)`` of one image. None assumes square images.
+        image_shape : tuple of int, default=None
+            ``(height, width)`` or ``(channels, height, width)`` of one
+            image. None takes the estimator's ``image_shape_`` (set by
+            ``architecture="conv"``), else assumes square grayscale images.
 
         ax : matplotlib Axes, default=None
             Axes to draw on. None creates a new figure and axes.
@@ -262,7 +287,7 @@ class ReconstructionDisplay(_ImageGridDisplay):
             np.asarray(originals),
             np.asarray(reconstructions),
             inputs=None if inputs is None else np.asarray(inputs),
-            image_shape=image_shape,
+            image_shape=_estimator_image_shape(estimator, image_shape),
             labels=None if y is None else _safe_indexing(y, head),
         )
         return display.plot(ax=ax, imshow_kwargs=imshow_kwargs)
@@ -284,8 +309,10 @@ class LatentGridDisplay(_ImageGridDisplay):
     images : ndarray of shape (n_rows, n_columns, n_pixels)
         The decoded images.
 
-    image_shape : tuple of two int, default=None
-        ``(height, width)`` of one image. None assumes square images.
+    image_shape : tuple of int, default=None
+        ``(height, width)`` of one image, or ``(channels, height, width)``
+        for colour images (flat channel-first rows, 1 or 3 channels, drawn
+        as RGB in [0, 1]). None assumes square grayscale images.
 
     row_labels, column_labels : list of str, default=None
         Tick labels of the rows and the columns.
@@ -383,8 +410,10 @@ class LatentGridDisplay(_ImageGridDisplay):
             Values of the components that are not varied. None takes the
             median code of X, or zeros without X.
 
-        image_shape : tuple of two int, default=None
-            ``(height, width)`` of one image. None assumes square images.
+        image_shape : tuple of int, default=None
+            ``(height, width)`` or ``(channels, height, width)`` of one
+            image. None takes the estimator's ``image_shape_`` (set by
+            ``architecture="conv"``), else assumes square grayscale images.
 
         ax : matplotlib Axes, default=None
             Axes to draw on. None creates a new figure and axes.
@@ -444,9 +473,160 @@ class LatentGridDisplay(_ImageGridDisplay):
         decoded = np.asarray(estimator.inverse_transform(flat))
         display = cls(
             decoded.reshape(latent.shape[0], latent.shape[1], -1),
-            image_shape=image_shape,
+            image_shape=_estimator_image_shape(estimator, image_shape),
             row_labels=row_labels,
             column_labels=column_labels,
         )
         display.codes_ = latent
         return display.plot(ax=ax, imshow_kwargs=imshow_kwargs)
+
+
+class ImageGridDisplay(_ImageGridDisplay):
+    """Flat rows drawn as a grid of images: samples, decodings, any images.
+
+    It is recommended to use :meth:`from_estimator` (images generated with
+    the estimator's ``sample``) or :meth:`from_images` (any flat rows, e.g.
+    the output of ``inverse_transform``) to create a display; all
+    parameters are stored as attributes.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n_rows, n_columns, n_pixels)
+        The images, one flat row each (channel-first for colour images).
+
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(channels, height, width)`` of one image.
+        None assumes square grayscale images.
+
+    Attributes
+    ----------
+    image_ : matplotlib AxesImage
+        The tiled images.
+
+    ax_ : matplotlib Axes
+        Axes with the grid.
+
+    figure_ : matplotlib Figure
+        Figure containing the grid.
+
+    See Also
+    --------
+    ReconstructionDisplay : Originals next to their reconstructions.
+    LatentGridDisplay : Images decoded from a grid of latent points.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import VariationalAutoencoder
+    >>> from sklearn_ae.plotting import ImageGridDisplay
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VariationalAutoencoder(n_components=4, max_iter=3, random_state=0).fit(X)
+    >>> disp = ImageGridDisplay.from_estimator(vae, n_samples=12, n_columns=6, random_state=0)
+    >>> disp.images.shape
+    (2, 6, 64)
+    """
+
+    def __init__(self, images, *, image_shape=None):
+        self.images = images
+        self.image_shape = image_shape
+
+    def _grid(self):
+        return self.images
+
+    @classmethod
+    def from_images(
+        cls, X, *, n_columns=8, image_shape=None, ax=None, imshow_kwargs=None
+    ):
+        """Draw flat rows as images, ``n_columns`` to a row of the grid.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_images, n_pixels)
+            The images, e.g. ``inverse_transform`` of some codes. A last
+            row of the grid that is not full is padded with blank tiles.
+
+        n_columns : int, default=8
+            Images per row of the grid.
+
+        image_shape : tuple of int, default=None
+            ``(height, width)`` or ``(channels, height, width)`` of one
+            image. None assumes square grayscale images.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. None creates a new figure and axes.
+
+        imshow_kwargs : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+        Returns
+        -------
+        display : :class:`ImageGridDisplay`
+        """
+        check_matplotlib_support(f"{cls.__name__}.from_images")
+        if not (isinstance(n_columns, int) and n_columns >= 1):
+            raise ValueError(f"n_columns must be a positive int, got {n_columns!r}.")
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or len(X) == 0:
+            raise ValueError(
+                f"X must be a non-empty 2-D array of flat images, got shape {X.shape}."
+            )
+        n_cols = min(n_columns, len(X))
+        n_rows = -(-len(X) // n_cols)
+        blank = np.full((n_rows * n_cols - len(X), X.shape[1]), np.nan)
+        grid = np.vstack([X, blank]).reshape(n_rows, n_cols, X.shape[1])
+        return cls(grid, image_shape=image_shape).plot(ax=ax, imshow_kwargs=imshow_kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        n_samples=32,
+        *,
+        random_state=None,
+        n_columns=8,
+        image_shape=None,
+        ax=None,
+        imshow_kwargs=None,
+    ):
+        """Generate ``n_samples`` images with ``estimator.sample`` and draw them.
+
+        Parameters
+        ----------
+        estimator : fitted autoencoder
+            Any fitted estimator with ``sample(n_samples, random_state=)``.
+
+        n_samples : int, default=32
+            Number of images to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws.
+
+        n_columns : int, default=8
+            Images per row of the grid.
+
+        image_shape : tuple of int, default=None
+            ``(height, width)`` or ``(channels, height, width)`` of one
+            image. None takes the estimator's ``image_shape_`` (set by
+            ``architecture="conv"``), else assumes square grayscale images.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. None creates a new figure and axes.
+
+        imshow_kwargs : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.imshow`.
+
+        Returns
+        -------
+        display : :class:`ImageGridDisplay`
+        """
+        check_matplotlib_support(f"{cls.__name__}.from_estimator")
+        samples = estimator.sample(n_samples, random_state=random_state)
+        return cls.from_images(
+            samples,
+            n_columns=n_columns,
+            image_shape=_estimator_image_shape(estimator, image_shape),
+            ax=ax,
+            imshow_kwargs=imshow_kwargs,
+        )
