@@ -39,10 +39,10 @@ class DenoisingAutoencoder(Autoencoder):
         features, within [64, 256], and a second of half that width while
         the first is more than 8 times wider than the code.
         With ``architecture="conv"`` they are the channels of the encoder's
-        convolutional stages (at least one), and ``"auto"`` gives 32, 64 and
-        128 channels over as many stages (at most 3, at least 1) as keep the
-        maps' shortest side at 4 pixels or more: 8x8 digits get ``(32,)``,
-        28x28 images ``(32, 64, 128)``.
+        convolutional stages (at least one), and ``"auto"`` gives stages of
+        32 channels, one more (at most 3) while the maps to halve are at
+        least 4 pixels on their shortest side: 8x8 digits get ``(32, 32)``,
+        5x7 glyphs ``(32,)``, 28x28 images ``(32, 32, 32)``.
 
     architecture : {"mlp", "conv"}, default="mlp"
         ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
