@@ -46,9 +46,10 @@ class Autoencoder(_BaseAutoencoder):
         the first is more than 8 times wider than the code.
         With ``architecture="conv"`` they are the channels of the encoder's
         convolutional stages (at least one), and ``"auto"`` gives stages of
-        32 channels, one more (at most 3) while the maps to halve are at
-        least 4 pixels on their shortest side: 8x8 digits get ``(32, 32)``,
-        5x7 glyphs ``(32,)``, 28x28 images ``(32, 32, 32)``.
+        32 channels, one more (at most 3) while the maps it leaves are at
+        least 4 pixels on their shortest side: 8x8 digits and 5x7 glyphs
+        get ``(32,)``, 16x16 patches ``(32, 32)``, 28x28 images
+        ``(32, 32, 32)``.
 
     architecture : {"mlp", "conv"}, default="mlp"
         ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional

@@ -109,8 +109,8 @@ AUTO_WIDTH_MIN, AUTO_WIDTH_MAX = 64, 256
 AUTO_CONV_CHANNELS = 32
 #: Most convolutional stages ``"auto"`` picks.
 AUTO_CONV_MAX_STAGES = 3
-#: ``"auto"`` adds a convolutional stage while the maps it halves are at
-#: least this long on their shortest side.
+#: ``"auto"`` adds a convolutional stage while the maps it leaves keep
+#: their shortest side at least this long.
 AUTO_CONV_MIN_SIDE = 4
 
 
@@ -158,10 +158,9 @@ def resolve_image_shape(image_shape, n_features):
 
 def _auto_channels(image_shape):
     """The channel plan of ``hidden_layer_sizes="auto"`` for conv."""
-    sizes = image_shape[1:]
+    sizes = tuple(-(-s // 2) for s in image_shape[1:])  # after the first stage
     n_stages = 1
-    sizes = tuple(-(-s // 2) for s in sizes)
-    while n_stages < AUTO_CONV_MAX_STAGES and min(sizes) >= AUTO_CONV_MIN_SIDE:
+    while n_stages < AUTO_CONV_MAX_STAGES and min(sizes) >= 2 * AUTO_CONV_MIN_SIDE - 1:
         n_stages += 1
         sizes = tuple(-(-s // 2) for s in sizes)
     return (AUTO_CONV_CHANNELS,) * n_stages
@@ -172,16 +171,19 @@ def resolve_hidden_sizes(hidden_layer_sizes, n_features, n_components, image_sha
 
     The one resolver of default widths. With ``image_shape`` (the
     convolutional architecture) the sizes are the channels of the encoder's
-    stages, and ``"auto"`` adds stages, each halving the maps, while the
-    maps to halve are at least ``AUTO_CONV_MIN_SIDE`` (4) pixels on their
-    shortest side, at most ``AUTO_CONV_MAX_STAGES`` (3) and at least one,
-    each of ``AUTO_CONV_CHANNELS`` (32) channels: the code is read from
-    maps of 2 to 4 pixels a side, where each unit of the last stage sees
-    most of the image (8x8 digits get ``(32, 32)``, 5x7 glyphs ``(32,)``,
-    28x28 and 32x32 images ``(32, 32, 32)``, down to 4x4). Channels are not
-    doubled from stage to stage: the dense code layer, not the maps, is the
-    bottleneck, and on noisy digits ``(32, 32)`` denoised within 5% of
-    ``(32, 64)`` with 40% fewer weights, fewer than a dense denoiser's.
+    stages, and ``"auto"`` adds stages, each halving the maps (rounding
+    up), while the maps left keep their shortest side at least
+    ``AUTO_CONV_MIN_SIDE`` (4) pixels, at most ``AUTO_CONV_MAX_STAGES`` (3)
+    and at least one, each of ``AUTO_CONV_CHANNELS`` (32) channels: the
+    code is read from maps of 4 to 7 pixels a side, where each unit of the
+    last stage sees a good part of the image, as in the classic
+    convolutional autoencoders (28x28 digits down to 7x7 or 4x4): 8x8
+    digits get ``(32,)``, 5x7 glyphs ``(32,)``, 16x16 patches ``(32, 32)``,
+    28x28 and 32x32 images ``(32, 32, 32)``. Channels are not doubled from
+    stage to stage: the dense code layer, not the maps, is the bottleneck.
+    Measured against one more stage (maps of 2x2) on 8x8 inputs, this plan
+    reconstructed held-out colour patches better (it beat PCA, the deeper
+    one only tied) and denoised digits as well.
 
     For the dense architecture ``"auto"`` gives a funnel from the
     input to the code: a first layer twice as wide as the input, within

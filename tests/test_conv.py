@@ -98,17 +98,16 @@ def test_decoder_output_tracks_each_pixel():
 @pytest.mark.parametrize(
     "image_shape, channels",
     [
-        ((1, 8, 8), (32, 32)),
+        ((1, 8, 8), (32,)),
         ((1, 5, 7), (32,)),
-        ((3, 16, 16), (32, 32, 32)),
+        ((3, 16, 16), (32, 32)),
         ((1, 28, 28), (32, 32, 32)),
         ((3, 32, 32), (32, 32, 32)),
         ((3, 256, 256), (32, 32, 32)),
         ((1, 1, 1), (32,)),
         ((1, 2), (32,)),
-        ((1, 3), (32,)),
-        ((1, 7), (32, 32)),
-        ((1, 8), (32, 32)),
+        ((1, 12), (32,)),
+        ((1, 13), (32, 32)),
     ],
 )
 def test_auto_channel_plan(image_shape, channels):
@@ -118,8 +117,8 @@ def test_auto_channel_plan(image_shape, channels):
 
 def test_auto_resolves_to_a_channel_plan_in_fit():
     est = Autoencoder(architecture="conv", n_components=4, max_iter=1).fit(_rows(64))
-    assert est.hidden_layer_sizes_ == (32, 32)
-    assert est.net_.module_.stage_sizes == [(8, 8), (4, 4), (2, 2)]
+    assert est.hidden_layer_sizes_ == (32,)
+    assert est.net_.module_.stage_sizes == [(8, 8), (4, 4)]
 
 
 # ----------------------------------------------------------------------
@@ -286,7 +285,7 @@ def test_conv_denoiser_beats_the_dense_one_with_fewer_weights_on_noisy_digits():
     pca = PCA(16).fit(X_train)
     pca_error = np.mean((pca.inverse_transform(pca.transform(X_noisy)) - X_test) ** 2)
     noisy_error = np.mean((X_noisy - X_test) ** 2)
-    # measured (seeds 0-1): conv 0.0200-0.0202, dense 0.0212-0.0217, PCA 0.027
+    # measured (seeds 0-2): conv 0.0196-0.0212, dense 0.0212-0.0225, PCA 0.027
     assert errors["conv"] <= errors["mlp"]
     assert weights["conv"] < weights["mlp"]
     assert max(errors.values()) < pca_error < noisy_error
@@ -327,6 +326,7 @@ def test_conv_vae_samples_are_confident_and_diverse_digits():
     vae = VariationalAutoencoder(architecture="conv", random_state=0).fit(X_train)
     proba = clf.predict_proba(vae.sample(1000, random_state=0))
     share = np.bincount(proba.argmax(axis=1), minlength=10) / 1000
-    # measured: mean max-probability 0.97, rarest class 7.1% (seed 1: 5.3%)
+    # measured over seeds 0-4: mean max-probability 0.94-0.95, rarest class
+    # 8.7% (seed 0), 3.2%, 6.0%, 7.6%, 4.6%
     assert proba.max(axis=1).mean() >= 0.8
     assert share.min() >= 0.04
