@@ -53,7 +53,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
 from ._modules import ACTIVATION_NAMES, build_module
-from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, build_net
+from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, SparseRowsDataset, build_net
 from ._scaling import DataScaling
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -432,11 +432,14 @@ class _BaseAutoencoder(
         """
         return None
 
-    def _training_statistics(self, X_train):
+    def _training_statistics(self, chunks):
         """Private fitted statistics of the training rows (model space).
 
-        Computed once, when training starts, and kept (also across
-        ``partial_fit`` calls and pickling) for the build stage.
+        ``chunks()`` iterates over the training rows in model space as
+        float32 arrays of consecutive rows (one array for dense data,
+        bounded chunks for sparse data). Computed once, when training
+        starts, and kept (also across ``partial_fit`` calls and pickling)
+        for the build stage.
         """
         return {}
 
@@ -580,7 +583,9 @@ class _BaseAutoencoder(
     # Fitting: stages
     # ------------------------------------------------------------------
     def _validate_training_data(self, X, *, reset):
-        X = _as_float_array(partial(validate_data, self, reset=reset), X)
+        X = _as_float_array(
+            partial(validate_data, self, reset=reset), X, accept_sparse="csr"
+        )
         self._check_params()
         image_shape = self._check_architecture(X.shape[1])
         resolve_hidden_sizes(self.hidden_layer_sizes, X.shape[1], 1, image_shape)
@@ -601,10 +606,14 @@ class _BaseAutoencoder(
         # warm start holds out the same rows.
         self._split_state = rng.get_state()
         train_idx, valid_idx = self._split(X.shape[0], self._split_state) if split else (None, None)
-        if self._normalizes():
-            X_model, scaling = DataScaling.fit_transform(X, train_idx if valid_idx is not None else None)
+        fit_rows = train_idx if valid_idx is not None else None
+        if not self._normalizes():
+            scaling = DataScaling.none(X.shape[1])
+            X_model = None if issparse(X) else np.ascontiguousarray(X, dtype=np.float32)
+        elif issparse(X):
+            X_model, scaling = None, DataScaling.fit_sparse(X, fit_rows)
         else:
-            X_model, scaling = np.ascontiguousarray(X, dtype=np.float32), DataScaling.none(X.shape[1])
+            X_model, scaling = DataScaling.fit_transform(X, fit_rows)
         self.mean_, self.scale_ = scaling.mean, scaling.scale
         self.image_shape_ = self._check_architecture(X.shape[1])
         self.hidden_layer_sizes_ = resolve_hidden_sizes(
@@ -614,10 +623,14 @@ class _BaseAutoencoder(
             self.image_shape_,
         )
         self.device_ = device
-        self.__dict__.update(
-            self._training_statistics(X_model if valid_idx is None else X_model[train_idx])
-        )
-        self._X_model_cache = (X, X_model)  # reused by _datasets, then dropped
+        if X_model is None:  # sparse rows: model space one dense chunk at a time
+            X_train = X if valid_idx is None else X[train_idx]
+            chunks = partial(scaling.model_chunks, X_train)
+        else:
+            X_train = X_model if valid_idx is None else X_model[train_idx]
+            chunks = partial(iter, [X_train])
+            self._X_model_cache = (X, X_model)  # reused by _datasets, then dropped
+        self.__dict__.update(self._training_statistics(chunks))
         self._built_with = self.get_params(deep=False)
         self.net_ = self._build(
             X.shape[1], batch_size=self._batch_size(X.shape[0] - _count(valid_idx))
@@ -681,6 +694,13 @@ class _BaseAutoencoder(
 
     def _datasets(self, X, train_idx, valid_idx):
         """Training and validation ``ArrayDataset``s in model space."""
+        if issparse(X):
+            if valid_idx is None:
+                return SparseRowsDataset(X, self._scaling, self.device_), None
+            return (
+                SparseRowsDataset(X[train_idx], self._scaling, self.device_),
+                SparseRowsDataset(X[valid_idx], self._scaling, self.device_),
+            )
         cached = self.__dict__.pop("_X_model_cache", None)
         if cached is not None and cached[0] is X:
             X_model = cached[1]
@@ -693,6 +713,18 @@ class _BaseAutoencoder(
             ArrayDataset(X_model[train_idx], self.device_, resident=resident),
             ArrayDataset(X_model[valid_idx], self.device_, resident=resident),
         )
+
+    def _rows_dataset(self, X, *, y=None):
+        """A dataset of rows of X (dense or sparse) in model space, for a net.
+
+        Used by the meta-estimators to train on the fitted autoencoder's
+        model space (e.g. fine-tuning with a head and targets ``y``).
+        """
+        if issparse(X):
+            return SparseRowsDataset(X, self._scaling, self.device_, y=y)
+        X_model = self._scaling.to_model(X)
+        resident = X_model.nbytes <= get_config()["device_memory_budget"]
+        return ArrayDataset(X_model, self.device_, y=y, resident=resident)
 
     def _collect(self):
         """Fitted attributes read from the net's history."""
@@ -712,8 +744,8 @@ class _BaseAutoencoder(
         self._after_fit(X)
         self._n_features_out = self._code_width()
         rng = np.random.RandomState(self._seeds[0])
-        if len(X) > N_DENSITY_CODES:
-            X = X[np.sort(rng.choice(len(X), N_DENSITY_CODES, replace=False))]
+        if X.shape[0] > N_DENSITY_CODES:
+            X = X[np.sort(rng.choice(X.shape[0], N_DENSITY_CODES, replace=False))]
         self._density_codes = self._encode(X).astype(np.float64)
         self._code_density = None  # fitted at the first call of sample
 
@@ -777,6 +809,8 @@ class _BaseAutoencoder(
         with torch.inference_mode():
             for start in range(0, n, batch_size):
                 chunk = X[start : start + batch_size]
+                if issparse(chunk):
+                    chunk = chunk.toarray()
                 rows = chunk.shape[0]
                 chunk = (
                     scaling.to_model(chunk)
@@ -877,7 +911,7 @@ class _BaseAutoencoder(
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
-        X = _as_float_array(partial(validate_data, self), X, reset=False)
+        X = _as_float_array(partial(validate_data, self), X, reset=False, accept_sparse="csr")
         _check_float32_range(X)
         return X
 
@@ -999,6 +1033,7 @@ class _BaseAutoencoder(
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 

@@ -4,6 +4,7 @@
 
 from numbers import Real
 
+import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import Autoencoder
@@ -324,10 +325,11 @@ default="adam"
                 f"noise_level={self.noise_level!r}."
             )
 
-    def _training_statistics(self, X_train):
+    def _training_statistics(self, chunks):
         # Salt-and-pepper values: each feature's range over the training
         # rows (model space), fixed when training starts.
-        return {"_noise_range": (X_train.min(axis=0), X_train.max(axis=0))}
+        lows, highs = zip(*((c.min(axis=0), c.max(axis=0)) for c in chunks()))
+        return {"_noise_range": (np.min(lows, axis=0), np.max(highs, axis=0))}
 
     def _make_corruption(self, device):
         if self.noise_level == 0:

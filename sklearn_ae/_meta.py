@@ -52,7 +52,9 @@ class _AutoencoderMetaEstimator(MetaEstimatorMixin, BaseEstimator):
     def _validate(self, X):
         """X checked against the fit's features, for the inference methods."""
         check_is_fitted(self)
-        return validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        return validate_data(
+            self, X, dtype=(np.float64, np.float32), reset=False, accept_sparse="csr"
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

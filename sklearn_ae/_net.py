@@ -127,6 +127,65 @@ class ArrayDataset(Dataset):
         return xb.to(self.device)
 
 
+class SparseRowsDataset(Dataset):
+    """Training rows kept as a sparse CSR matrix on the host.
+
+    Each batch is gathered from the sparse rows, densified, mapped to model
+    space by ``scaling`` and copied to ``device``: a batch, never the whole
+    matrix, is ever dense. The batches equal, bitwise, those an
+    ``ArrayDataset`` of the dense rows in model space would give.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix of shape (n_samples, n_features)
+        The rows, in the data's units.
+    scaling : DataScaling
+        The map to model space.
+    device : torch.device
+        Where batches must be delivered.
+    y : ndarray of shape (n_samples, ...) or None
+        A target besides the input (kept dense, on ``device``); None makes
+        the input its own target.
+    """
+
+    resident = False
+
+    def __init__(self, X, scaling, device, *, y=None):
+        self.X = X
+        self.scaling = scaling
+        self.device = torch.device(device)
+        self.target = None if y is None else torch.as_tensor(y).to(self.device)
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):  # pragma: no cover - batches are gathered, not collated
+        row = torch.from_numpy(self.scaling.to_model(self.X[[i]].toarray()))[0]
+        return row, row
+
+    def batches(self, batch_size, order=None):
+        """Yield dense device tensors of ``batch_size`` rows, in ``order`` if given."""
+        order = None if order is None else order.numpy()
+        for start in range(0, len(self), batch_size):
+            stop = start + batch_size
+            rows = self.X[start:stop] if order is None else self.X[order[start:stop]]
+            yield torch.from_numpy(self.scaling.to_model(rows.toarray())).to(self.device)
+
+    def pairs(self, batch_size, order=None):
+        """Yield ``(input, target)`` batches; the target is the input unless ``y``."""
+        inputs = self.batches(batch_size, order)
+        if self.target is None:
+            return ((xb, xb) for xb in inputs)
+        index = None if order is None else order.to(self.device)
+        targets = (
+            self.target[start : start + batch_size]
+            if index is None
+            else self.target.index_select(0, index[start : start + batch_size])
+            for start in range(0, len(self), batch_size)
+        )
+        return zip(inputs, targets)
+
+
 class AutoencoderNet(NeuralNet):
     """A skorch ``NeuralNet`` trained to reconstruct its input.
 
@@ -258,7 +317,7 @@ class AutoencoderNet(NeuralNet):
         return callbacks
 
     def get_iterator(self, dataset, training=False):
-        if not isinstance(dataset, ArrayDataset):
+        if not isinstance(dataset, (ArrayDataset, SparseRowsDataset)):
             return super().get_iterator(dataset, training=training)
         return _Batches(self, dataset, training)
 

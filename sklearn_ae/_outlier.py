@@ -5,12 +5,14 @@
 from numbers import Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
+from ._scaling import CHUNK_ROWS as _CHUNK_ROWS
 from ._variational import VariationalAutoencoder
 
 #: Share of each batch trimmed by robust training when contamination="auto".
@@ -183,7 +185,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self : object
             The fitted detector.
         """
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse="csr")
         estimator = self._make_estimator()
         if self.robust:
             trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
@@ -203,7 +205,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
 
     def _squared_errors(self, X):
         est = self.estimator_
-        return (np.asarray(est.inverse_transform(est.transform(X)), dtype=np.float64) - X) ** 2
+        recon = np.asarray(est.inverse_transform(est.transform(X)), dtype=np.float64)
+        if issparse(X):  # one dense chunk of X at a time
+            for start in range(0, X.shape[0], _CHUNK_ROWS):
+                rows = slice(start, start + _CHUNK_ROWS)
+                recon[rows] -= X[rows].toarray()
+            return recon**2
+        return (recon - X) ** 2
 
     def feature_scores(self, X):
         """Per-feature anomaly scores: which features made a row unusual.

@@ -80,6 +80,43 @@ class DataScaling:
         out /= np.float32(scale)
         return out, cls(mean, scale)
 
+    @classmethod
+    def fit_sparse(cls, X, train_idx=None):
+        """Fit the map on the training rows of a CSR matrix, chunk by chunk.
+
+        The statistics of :meth:`fit_transform`, computed on dense chunks
+        of ``CHUNK_ROWS`` rows, so no dense copy of X is made; X stays
+        sparse and each training batch is mapped when it is densified. With
+        at most ``CHUNK_ROWS`` training rows the statistics, and so the
+        model, are bitwise those of X's dense copy.
+
+        Returns
+        -------
+        scaling : DataScaling
+        """
+        X_fit = X if train_idx is None else X[train_idx]
+        n_fit = X_fit.shape[0]
+        total = np.zeros(X.shape[1])
+        for rows in _row_chunks(n_fit):
+            total += X_fit[rows].toarray().sum(axis=0, dtype=np.float64)
+        mean = total / n_fit
+        sum_sq = np.zeros(X.shape[1])
+        for rows in _row_chunks(n_fit):
+            centred = X_fit[rows].toarray() - mean
+            sum_sq += np.einsum("ij,ij->j", centred, centred)
+        scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
+        scale = scale if np.isfinite(scale) and scale > MIN_SCALE else 1.0
+        return cls(mean, scale)
+
+    def model_chunks(self, X):
+        """X in model space as float32 chunks of ``CHUNK_ROWS`` rows.
+
+        X may be sparse: each chunk is densified on its own.
+        """
+        for rows in _row_chunks(X.shape[0]):
+            chunk = X[rows]
+            yield self.to_model(chunk.toarray() if hasattr(chunk, "toarray") else chunk)
+
     def to_model(self, chunk):
         """A host chunk in model space, as float32 (centred in float64)."""
         if not self.identity:

@@ -27,7 +27,7 @@ from torch.nn import functional as F
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
 from ._modules import build_module
-from ._net import ArrayDataset, build_net
+from ._net import build_net
 
 
 class _EncoderHead(nn.Module):
@@ -114,23 +114,21 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
         def objective(output, y_true, **kwargs):
             return loss(output["logits"], y_true), {}
 
-        X_model = estimator._scaling.to_model(X[rows])
+        dataset = estimator._rows_dataset(X[rows], y=target)
         net = build_net(
             module,
             objective=objective,
             optimizer="adam",
             lr=self.learning_rate_init,
             weight_decay=self.alpha,
-            batch_size=estimator._batch_size(len(X_model)),
+            batch_size=estimator._batch_size(len(dataset)),
             max_epochs=self.max_iter,
             device=estimator.device_,
             patience=self.n_iter_no_change,
             shuffle_seed=shuffle_seed,
             noise_seed=noise_seed,
         ).initialize()
-        net.train_epochs(
-            ArrayDataset(X_model, estimator.device_, y=target), epochs=self.max_iter
-        )
+        net.train_epochs(dataset, epochs=self.max_iter)
         for param in inner.parameters():
             param.requires_grad_(True)
         inner.eval()
@@ -299,7 +297,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseAutoencoderPredictor):
         -------
         self : object
         """
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32))
+        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), accept_sparse="csr")
         check_classification_targets(y)
         rows = self._labelled(y)
         encoder = LabelEncoder().fit(y[rows])
@@ -469,6 +467,7 @@ class AutoencoderRegressor(RegressorMixin, _BaseAutoencoderPredictor):
             multi_output=True,
             y_numeric=True,
             ensure_all_finite=True,
+            accept_sparse="csr",
         ) if not nan_marks_unlabelled else self._validate_with_nan_targets(X, y)
         self._single_output = y.ndim == 1
         Y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
@@ -486,10 +485,10 @@ class AutoencoderRegressor(RegressorMixin, _BaseAutoencoderPredictor):
         return tags
 
     def _validate_with_nan_targets(self, X, y):
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse="csr")
         y = np.asarray(y, dtype=np.float64)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}.")
+        if len(y) != X.shape[0]:
+            raise ValueError(f"X has {X.shape[0]} rows but y has {len(y)}.")
         return X, y
 
     def predict(self, X):

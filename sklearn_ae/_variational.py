@@ -447,7 +447,7 @@ default="adam"
     def _code_width(self):
         return self.n_components_
 
-    def _training_statistics(self, X_train):
+    def _training_statistics(self, chunks):
         return {"_kept_units": None}  # chosen when training first ends
 
     def _encode_batch(self, xb):
