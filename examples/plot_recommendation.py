@@ -45,6 +45,19 @@ for row in visible:
 hidden_likes = test - visible
 
 # %%
+# A sparse matrix, as real likes are stored
+# -----------------------------------------
+# Real user x item matrices are mostly zeros and are kept as
+# :mod:`scipy.sparse` matrices. The estimators take them as they are: each
+# training batch (and each chunk at inference) is densified on its own, so
+# the dense matrix never exists, and the model is the one the dense copy
+# would give.
+from scipy import sparse
+
+train_sparse, visible_sparse = sparse.csr_matrix(train), sparse.csr_matrix(visible)
+print(f"training matrix: {train_sparse.nnz} stored likes of {np.prod(train.shape)} cells")
+
+# %%
 # The autoencoder
 # ---------------
 # A small bottleneck (8 units) forces the model to summarise each user by
@@ -64,7 +77,7 @@ ae = Autoencoder(
     learning_rate_init=5e-3,
     max_iter=40,
     random_state=0,
-).fit(train)
+).fit(train_sparse)
 
 # %%
 # Ranking items
@@ -74,7 +87,7 @@ ae = Autoencoder(
 # likes are never recommended. Recall at ``k`` is the share of hidden likes
 # found among the top ``k`` recommendations.
 scores = {
-    "Autoencoder": ae.inverse_transform(ae.transform(visible)),
+    "Autoencoder": ae.inverse_transform(ae.transform(visible_sparse)),
     "Popularity": np.tile(train.mean(axis=0), (len(test), 1)),
 }
 

@@ -12,7 +12,7 @@ from sklearn.utils.validation import validate_data
 
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
-from ._scaling import CHUNK_ROWS as _CHUNK_ROWS
+from ._scaling import sparse_chunk_rows
 from ._variational import VariationalAutoencoder
 
 #: Share of each batch trimmed by robust training when contamination="auto".
@@ -207,8 +207,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         est = self.estimator_
         recon = np.asarray(est.inverse_transform(est.transform(X)), dtype=np.float64)
         if issparse(X):  # one dense chunk of X at a time
-            for start in range(0, X.shape[0], _CHUNK_ROWS):
-                rows = slice(start, start + _CHUNK_ROWS)
+            step = sparse_chunk_rows(X.shape[1])
+            for start in range(0, X.shape[0], step):
+                rows = slice(start, start + step)
                 recon[rows] -= X[rows].toarray()
             return recon**2
         return (recon - X) ** 2

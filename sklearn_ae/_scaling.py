@@ -19,10 +19,18 @@ MIN_SCALE = float(np.sqrt(np.finfo(np.float32).tiny))
 
 #: Rows per chunk when standardising: float64 temporaries stay small.
 CHUNK_ROWS = 1024
+#: Values per dense chunk of a sparse matrix (32 MiB in float64): wide
+#: sparse rows are densified fewer than ``CHUNK_ROWS`` at a time.
+SPARSE_CHUNK_VALUES = 2**22
 
 
-def _row_chunks(n_rows):
-    return (slice(start, start + CHUNK_ROWS) for start in range(0, n_rows, CHUNK_ROWS))
+def _row_chunks(n_rows, chunk_rows=CHUNK_ROWS):
+    return (slice(start, start + chunk_rows) for start in range(0, n_rows, chunk_rows))
+
+
+def sparse_chunk_rows(n_features):
+    """Rows of a sparse matrix densified at a time (at most ``CHUNK_ROWS``)."""
+    return int(min(CHUNK_ROWS, max(1, SPARSE_CHUNK_VALUES // max(n_features, 1))))
 
 
 class DataScaling:
@@ -85,23 +93,24 @@ class DataScaling:
         """Fit the map on the training rows of a CSR matrix, chunk by chunk.
 
         The statistics of :meth:`fit_transform`, computed on dense chunks
-        of ``CHUNK_ROWS`` rows, so no dense copy of X is made; X stays
-        sparse and each training batch is mapped when it is densified. With
-        at most ``CHUNK_ROWS`` training rows the statistics, and so the
-        model, are bitwise those of X's dense copy.
+        of at most ``CHUNK_ROWS`` rows and ``SPARSE_CHUNK_VALUES`` values,
+        so no dense copy of X is made; X stays sparse and each training
+        batch is mapped when it is densified. When the training rows fit in
+        one chunk the statistics, and so the model, are bitwise those of X's
+        dense copy.
 
         Returns
         -------
         scaling : DataScaling
         """
         X_fit = X if train_idx is None else X[train_idx]
-        n_fit = X_fit.shape[0]
+        n_fit, chunk_rows = X_fit.shape[0], sparse_chunk_rows(X.shape[1])
         total = np.zeros(X.shape[1])
-        for rows in _row_chunks(n_fit):
+        for rows in _row_chunks(n_fit, chunk_rows):
             total += X_fit[rows].toarray().sum(axis=0, dtype=np.float64)
         mean = total / n_fit
         sum_sq = np.zeros(X.shape[1])
-        for rows in _row_chunks(n_fit):
+        for rows in _row_chunks(n_fit, chunk_rows):
             centred = X_fit[rows].toarray() - mean
             sum_sq += np.einsum("ij,ij->j", centred, centred)
         scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
@@ -109,11 +118,11 @@ class DataScaling:
         return cls(mean, scale)
 
     def model_chunks(self, X):
-        """X in model space as float32 chunks of ``CHUNK_ROWS`` rows.
+        """X in model space as float32 chunks of consecutive rows.
 
         X may be sparse: each chunk is densified on its own.
         """
-        for rows in _row_chunks(X.shape[0]):
+        for rows in _row_chunks(X.shape[0], sparse_chunk_rows(X.shape[1])):
             chunk = X[rows]
             yield self.to_model(chunk.toarray() if hasattr(chunk, "toarray") else chunk)
 
