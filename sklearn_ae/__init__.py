@@ -4,6 +4,7 @@
 
 from ._autoencoder import Autoencoder
 from ._contractive import ContractiveAutoencoder
+from ._dask import dask_apply
 from ._denoising import DenoisingAutoencoder
 from ._config import config_context, get_config, set_config
 from ._exceptions import DivergenceError
@@ -27,6 +28,7 @@ __all__ = [
     "VariationalAutoencoder",
     "__version__",
     "config_context",
+    "dask_apply",
     "flatten_images",
     "get_config",
     "set_config",
