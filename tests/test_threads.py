@@ -64,3 +64,27 @@ def test_fit_draws_nothing_from_torch_global_generator(small_X):
     state = torch.random.get_rng_state()
     make(cls, n_components=2).fit(small_X)
     assert torch.equal(state, torch.random.get_rng_state())
+
+
+@pytest.mark.parametrize("case", ARCHITECTURES, ids=architecture_id)
+def test_grid_search_under_the_threading_backend_equals_sequential_bitwise(case):
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    cls, arch = case
+    est = make(cls, max_iter=4, batch_size=8, **arch)
+    if "noise_level" in est.get_params():
+        est.set_params(noise_level=0.3)
+    X = data_for(est, n_samples=48, n_features=6)
+    grid = {"random_state": [0, 1], "learning_rate_init": [1e-3, 1e-2]}
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # the same torch thread count for every fit
+        sequential = GridSearchCV(est, grid, cv=2).fit(X)
+        with joblib.parallel_backend("threading"):
+            parallel = GridSearchCV(est, grid, cv=2, n_jobs=2).fit(X)
+    finally:
+        torch.set_num_threads(threads)
+    assert parallel.best_params_ == sequential.best_params_
+    for key in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(parallel.cv_results_[key], sequential.cv_results_[key])
