@@ -53,8 +53,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
 from ._modules import ACTIVATION_NAMES, build_module
-from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, SparseRowsDataset, build_net
-from ._scaling import DataScaling
+from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
+from ._scaling import DataScaling, RowSubset, dense_rows, is_streamed
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -494,7 +494,7 @@ class _BaseAutoencoder(
             train_ds, valid_ds = self._datasets(X, train_idx, valid_idx)
             self.net_.train_epochs(train_ds, valid_ds, epochs=self.max_iter, stopping=True)
             self._collect()
-            self._finish(X if valid_idx is None else X[train_idx])
+            self._finish(X if valid_idx is None else self._training_rows(X, train_idx))
         self._warn_if_not_converged()
         return self
 
@@ -607,11 +607,12 @@ class _BaseAutoencoder(
         self._split_state = rng.get_state()
         train_idx, valid_idx = self._split(X.shape[0], self._split_state) if split else (None, None)
         fit_rows = train_idx if valid_idx is not None else None
+        streamed = is_streamed(X)
         if not self._normalizes():
             scaling = DataScaling.none(X.shape[1])
-            X_model = None if issparse(X) else np.ascontiguousarray(X, dtype=np.float32)
-        elif issparse(X):
-            X_model, scaling = None, DataScaling.fit_sparse(X, fit_rows)
+            X_model = None if streamed else np.ascontiguousarray(X, dtype=np.float32)
+        elif streamed:
+            X_model, scaling = None, DataScaling.fit_streamed(X, fit_rows)
         else:
             X_model, scaling = DataScaling.fit_transform(X, fit_rows)
         self.mean_, self.scale_ = scaling.mean, scaling.scale
@@ -623,9 +624,8 @@ class _BaseAutoencoder(
             self.image_shape_,
         )
         self.device_ = device
-        if X_model is None:  # sparse rows: model space one dense chunk at a time
-            X_train = X if valid_idx is None else X[train_idx]
-            chunks = partial(scaling.model_chunks, X_train)
+        if X_model is None:  # read in place: model space one dense chunk at a time
+            chunks = partial(scaling.model_chunks, X, fit_rows)
         else:
             X_train = X_model if valid_idx is None else X_model[train_idx]
             chunks = partial(iter, [X_train])
@@ -692,14 +692,19 @@ class _BaseAutoencoder(
         perm = rng.permutation(n_samples)
         return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
 
+    @staticmethod
+    def _training_rows(X, train_idx):
+        """``X[train_idx]``; a lazy view for data read in place (never copied)."""
+        return RowSubset(X, train_idx) if is_streamed(X) else X[train_idx]
+
     def _datasets(self, X, train_idx, valid_idx):
         """Training and validation ``ArrayDataset``s in model space."""
-        if issparse(X):
+        if is_streamed(X):
             if valid_idx is None:
-                return SparseRowsDataset(X, self._scaling, self.device_), None
+                return StreamedRowsDataset(X, self._scaling, self.device_), None
             return (
-                SparseRowsDataset(X[train_idx], self._scaling, self.device_),
-                SparseRowsDataset(X[valid_idx], self._scaling, self.device_),
+                StreamedRowsDataset(X, self._scaling, self.device_, rows=train_idx),
+                StreamedRowsDataset(X, self._scaling, self.device_, rows=valid_idx),
             )
         cached = self.__dict__.pop("_X_model_cache", None)
         if cached is not None and cached[0] is X:
@@ -720,8 +725,8 @@ class _BaseAutoencoder(
         Used by the meta-estimators to train on the fitted autoencoder's
         model space (e.g. fine-tuning with a head and targets ``y``).
         """
-        if issparse(X):
-            return SparseRowsDataset(X, self._scaling, self.device_, y=y)
+        if is_streamed(X):
+            return StreamedRowsDataset(X, self._scaling, self.device_, y=y)
         X_model = self._scaling.to_model(X)
         resident = X_model.nbytes <= get_config()["device_memory_budget"]
         return ArrayDataset(X_model, self.device_, y=y, resident=resident)
@@ -808,9 +813,7 @@ class _BaseAutoencoder(
         padded = None
         with torch.inference_mode():
             for start in range(0, n, batch_size):
-                chunk = X[start : start + batch_size]
-                if issparse(chunk):
-                    chunk = chunk.toarray()
+                chunk = dense_rows(X[start : start + batch_size])
                 rows = chunk.shape[0]
                 chunk = (
                     scaling.to_model(chunk)

@@ -37,6 +37,7 @@ from skorch.history import History
 from torch.utils.data import Dataset
 
 from ._exceptions import DivergenceError
+from ._scaling import dense_rows
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -127,49 +128,58 @@ class ArrayDataset(Dataset):
         return xb.to(self.device)
 
 
-class SparseRowsDataset(Dataset):
-    """Training rows kept as a sparse CSR matrix on the host.
+class StreamedRowsDataset(Dataset):
+    """Training rows read in place: a sparse matrix or a memory-mapped array.
 
-    Each batch is gathered from the sparse rows, densified, mapped to model
-    space by ``scaling`` and copied to ``device``: a batch, never the whole
-    matrix, is ever dense. The batches equal, bitwise, those an
-    ``ArrayDataset`` of the dense rows in model space would give.
+    Each batch is gathered from the rows of X (those of the index array
+    ``rows``, or all), densified, mapped to model space by ``scaling`` and
+    copied to ``device``: a batch, never the whole matrix, is ever dense in
+    memory. The batches equal, bitwise, those an ``ArrayDataset`` of the
+    same rows in model space would give.
 
     Parameters
     ----------
-    X : scipy.sparse CSR matrix of shape (n_samples, n_features)
-        The rows, in the data's units.
+    X : scipy.sparse CSR matrix or ndarray of shape (n, n_features)
+        The data, in the data's units.
     scaling : DataScaling
         The map to model space.
     device : torch.device
         Where batches must be delivered.
-    y : ndarray of shape (n_samples, ...) or None
-        A target besides the input (kept dense, on ``device``); None makes
-        the input its own target.
+    rows : ndarray of int or None
+        The training rows of X (e.g. those not held out); None for all.
+    y : ndarray of shape (n_rows, ...) or None
+        A target besides the input (kept dense, on ``device``), one per
+        training row; None makes the input its own target.
     """
 
     resident = False
 
-    def __init__(self, X, scaling, device, *, y=None):
+    def __init__(self, X, scaling, device, *, rows=None, y=None):
         self.X = X
+        self.rows = None if rows is None else np.asarray(rows)
         self.scaling = scaling
         self.device = torch.device(device)
         self.target = None if y is None else torch.as_tensor(y).to(self.device)
 
     def __len__(self):
-        return self.X.shape[0]
+        return self.X.shape[0] if self.rows is None else len(self.rows)
 
     def __getitem__(self, i):  # pragma: no cover - batches are gathered, not collated
-        row = torch.from_numpy(self.scaling.to_model(self.X[[i]].toarray()))[0]
+        row = next(self.batches(1, torch.tensor([i])))[0]
         return row, row
+
+    def _gather(self, positions):
+        index = positions if self.rows is None else self.rows[positions]
+        return dense_rows(self.X[index])
 
     def batches(self, batch_size, order=None):
         """Yield dense device tensors of ``batch_size`` rows, in ``order`` if given."""
         order = None if order is None else order.numpy()
         for start in range(0, len(self), batch_size):
-            stop = start + batch_size
-            rows = self.X[start:stop] if order is None else self.X[order[start:stop]]
-            yield torch.from_numpy(self.scaling.to_model(rows.toarray())).to(self.device)
+            stop = min(start + batch_size, len(self))
+            positions = slice(start, stop) if order is None else order[start:stop]
+            chunk = self.scaling.to_model(self._gather(positions))
+            yield torch.from_numpy(chunk).to(self.device)
 
     def pairs(self, batch_size, order=None):
         """Yield ``(input, target)`` batches; the target is the input unless ``y``."""
@@ -317,7 +327,7 @@ class AutoencoderNet(NeuralNet):
         return callbacks
 
     def get_iterator(self, dataset, training=False):
-        if not isinstance(dataset, (ArrayDataset, SparseRowsDataset)):
+        if not isinstance(dataset, (ArrayDataset, StreamedRowsDataset)):
             return super().get_iterator(dataset, training=training)
         return _Batches(self, dataset, training)
 

@@ -10,8 +10,10 @@ noise variance) goes through :class:`DataScaling`.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+import mmap
 
 import numpy as np
+from scipy.sparse import issparse
 
 #: Below this global scale the data are treated as constant: a smaller scale
 #: (or its square) would underflow in float32 and turn outputs into NaN.
@@ -31,6 +33,57 @@ def _row_chunks(n_rows, chunk_rows=CHUNK_ROWS):
 def sparse_chunk_rows(n_features):
     """Rows of a sparse matrix densified at a time (at most ``CHUNK_ROWS``)."""
     return int(min(CHUNK_ROWS, max(1, SPARSE_CHUNK_VALUES // max(n_features, 1))))
+
+
+def dense_rows(part):
+    """A gathered block of rows as a dense array (sparse blocks densified)."""
+    return part.toarray() if issparse(part) else np.asarray(part)
+
+
+def iter_rows(X, rows=None):
+    """Dense chunks of rows of X: all rows, or those of the index array ``rows``."""
+    n_rows = X.shape[0] if rows is None else len(rows)
+    step = sparse_chunk_rows(X.shape[1]) if issparse(X) else CHUNK_ROWS
+    for part in _row_chunks(n_rows, step):
+        yield dense_rows(X[part] if rows is None else X[rows[part]])
+
+
+def is_memory_mapped(X):
+    """Whether the array X views a memory-mapped file (``np.memmap``, ``np.load(mmap_mode=)``)."""
+    base = X
+    while base is not None:
+        if isinstance(base, (np.memmap, mmap.mmap)):
+            return True
+        base = getattr(base, "base", None)
+    return False
+
+
+def is_streamed(X):
+    """Whether fit reads X in place (sparse or memory-mapped) rather than copying it."""
+    return issparse(X) or is_memory_mapped(X)
+
+
+class RowSubset:
+    """The rows ``rows`` of X, gathered only when indexed: a lazy ``X[rows]``.
+
+    Supports what inference reads of an array: ``shape``, ``dtype`` and
+    indexing by a slice or an index array (which gathers those rows).
+    """
+
+    def __init__(self, X, rows):
+        self.X = X
+        self.rows = np.asarray(rows)
+
+    @property
+    def shape(self):
+        return (len(self.rows), self.X.shape[1])
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def __getitem__(self, key):
+        return self.X[self.rows[key]]
 
 
 class DataScaling:
@@ -89,42 +142,43 @@ class DataScaling:
         return out, cls(mean, scale)
 
     @classmethod
-    def fit_sparse(cls, X, train_idx=None):
-        """Fit the map on the training rows of a CSR matrix, chunk by chunk.
+    def fit_streamed(cls, X, rows=None):
+        """Fit the map on rows of X read chunk by chunk, never copied whole.
 
-        The statistics of :meth:`fit_transform`, computed on dense chunks
-        of at most ``CHUNK_ROWS`` rows and ``SPARSE_CHUNK_VALUES`` values,
-        so no dense copy of X is made; X stays sparse and each training
-        batch is mapped when it is densified. When the training rows fit in
-        one chunk the statistics, and so the model, are bitwise those of X's
-        dense copy.
+        For data that stay where they are (a scipy.sparse matrix, a
+        memory-mapped array): the statistics of :meth:`fit_transform`,
+        computed on dense chunks of at most ``CHUNK_ROWS`` rows (and, for
+        sparse rows, ``SPARSE_CHUNK_VALUES`` values) gathered from X, the
+        training rows given by the index array ``rows`` (all rows when
+        None). Each training batch is then mapped when it is gathered. When
+        the training rows fit in one chunk the statistics, and so the
+        model, are bitwise those of an in-memory dense copy.
 
         Returns
         -------
         scaling : DataScaling
         """
-        X_fit = X if train_idx is None else X[train_idx]
-        n_fit, chunk_rows = X_fit.shape[0], sparse_chunk_rows(X.shape[1])
+        n_fit = X.shape[0] if rows is None else len(rows)
         total = np.zeros(X.shape[1])
-        for rows in _row_chunks(n_fit, chunk_rows):
-            total += X_fit[rows].toarray().sum(axis=0, dtype=np.float64)
+        for chunk in iter_rows(X, rows):
+            total += chunk.sum(axis=0, dtype=np.float64)
         mean = total / n_fit
         sum_sq = np.zeros(X.shape[1])
-        for rows in _row_chunks(n_fit, chunk_rows):
-            centred = X_fit[rows].toarray() - mean
+        for chunk in iter_rows(X, rows):
+            centred = chunk - mean
             sum_sq += np.einsum("ij,ij->j", centred, centred)
         scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
         scale = scale if np.isfinite(scale) and scale > MIN_SCALE else 1.0
         return cls(mean, scale)
 
-    def model_chunks(self, X):
-        """X in model space as float32 chunks of consecutive rows.
+    def model_chunks(self, X, rows=None):
+        """Rows of X (all, or the index array ``rows``) in model space.
 
-        X may be sparse: each chunk is densified on its own.
+        Float32 chunks of consecutive rows, each gathered and densified on
+        its own.
         """
-        for rows in _row_chunks(X.shape[0], sparse_chunk_rows(X.shape[1])):
-            chunk = X[rows]
-            yield self.to_model(chunk.toarray() if hasattr(chunk, "toarray") else chunk)
+        for chunk in iter_rows(X, rows):
+            yield self.to_model(chunk)
 
     def to_model(self, chunk):
         """A host chunk in model space, as float32 (centred in float64)."""
