@@ -249,7 +249,14 @@ def test_transform_holds_no_copy_of_a_large_input(fitted_wide, dtype):
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "script",
-    ["bench_fit.py", "bench_transform.py", "bench_quality.py", "bench_outliers.py", "bench_conv.py"],
+    [
+        "bench_fit.py",
+        "bench_transform.py",
+        "bench_quality.py",
+        "bench_outliers.py",
+        "bench_conv.py",
+        "bench_scale.py",
+    ],
 )
 def test_benchmark_script_runs_quick(script):
     env = {**os.environ, "PYTHONPATH": str(REPO)}

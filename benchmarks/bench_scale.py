@@ -1,0 +1,184 @@
+"""Scaling out: parallel search, incremental training, data read in place.
+
+Three tables, each measured in this one run:
+
+* grid search: ``GridSearchCV(Pipeline(StandardScaler, Autoencoder,
+  LogisticRegression))`` on digits, 4 candidates x 3 folds, sequential
+  against ``n_jobs=2`` under joblib's loky (processes), threading, and
+  (when installed) dask ``LocalCluster`` backends: wall time, its ratio to
+  sequential, and whether the scores equal the sequential ones bitwise;
+* incremental: dask-ml's ``Incremental`` over 10 chunks against in-memory
+  ``fit`` with as many passes: rows per second and held-out MSE (skipped
+  without dask-ml);
+* data read in place: the heap growth (RssAnon) of a one-epoch ``fit`` on a
+  memory-mapped array against the file's size, and against fitting the same
+  rows loaded in memory (each in a fresh process).
+
+Run ``python benchmarks/bench_scale.py`` (``--quick`` for a smoke test).
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+import torch
+from _common import machine, print_table
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ae import Autoencoder
+
+
+def search(n_jobs, backend, quick):
+    import joblib
+
+    X, y = load_digits(return_X_y=True)
+    if quick:
+        X, y = X[:300], y[:300]
+    pipe = make_pipeline(
+        StandardScaler(),
+        Autoencoder(hidden_layer_sizes=(32,), max_iter=3 if quick else 30, random_state=0),
+        LogisticRegression(max_iter=500),
+    )
+    grid = {"autoencoder__n_components": [4, 8], "autoencoder__learning_rate_init": [1e-3, 3e-3]}
+    start = time.perf_counter()
+    with joblib.parallel_backend(backend):
+        result = GridSearchCV(pipe, grid, cv=3, n_jobs=n_jobs).fit(X, y)
+    return time.perf_counter() - start, result.cv_results_["mean_test_score"]
+
+
+def search_table(quick):
+    search(1, "loky", True)  # warm-up: the process's one-time costs
+    seconds, reference = search(1, "loky", quick)
+    rows = [["sequential", 1, seconds, 1.0, "-"]]
+    backends = ["loky", "threading"]
+    cluster = None
+    try:
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+        client = Client(cluster)
+        backends.append("dask")
+    except ImportError:
+        client = None
+    try:
+        for backend in backends:
+            t, scores = search(2, backend, quick)
+            rows.append([backend, 2, t, t / seconds, bool(np.array_equal(scores, reference))])
+    finally:
+        if client is not None:
+            client.close()
+            cluster.close()
+    print_table(rows, ["backend", "n_jobs", "seconds", "/ sequential", "scores equal"])
+
+
+def incremental_table(quick):
+    try:
+        import dask.array as da
+        from dask_ml.wrappers import Incremental
+    except ImportError:
+        print("incremental: dask-ml is not installed, skipped\n")
+        return
+    X = (load_digits().data / 16.0).astype(np.float32)
+    X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
+    passes = 2 if quick else 20
+    params = dict(n_components=8, hidden_layer_sizes=(32,), random_state=0)
+
+    def mse(est):
+        return float(np.mean((est.inverse_transform(est.transform(X_test)) - X_test) ** 2))
+
+    start = time.perf_counter()
+    full = Autoencoder(max_iter=passes, **params).fit(X_train)
+    t_fit = time.perf_counter() - start
+    dX = da.from_array(X_train, chunks=-(-len(X_train) // 10))
+    inc = Incremental(Autoencoder(**params), scoring=None)
+    start = time.perf_counter()
+    for _ in range(passes):
+        inc.partial_fit(dX)
+    t_inc = time.perf_counter() - start
+    rows = [
+        ["fit", passes, len(X_train) * passes / t_fit, mse(full)],
+        ["Incremental, 10 chunks", passes, len(X_train) * passes / t_inc, mse(inc.estimator_)],
+    ]
+    print_table(rows, ["training", "passes", "rows/s", "test MSE"])
+
+
+_MEMORY = """
+import sys, threading, time, warnings
+import numpy as np
+from sklearn_ae import Autoencoder
+def anon():
+    with open("/proc/self/status") as f:
+        return int(next(l for l in f if l.startswith("RssAnon")).split()[1]) / 1024
+warnings.simplefilter("ignore")
+X = np.load(sys.argv[1], mmap_mode="r")
+if sys.argv[2] == "memory":
+    X = np.array(X)
+fit = lambda es: Autoencoder(n_components=8, hidden_layer_sizes=(32,), max_iter=1,
+                             batch_size=256, early_stopping=es, random_state=0).fit(X)
+fit(False)
+out = []
+for es in (False, True):
+    base, peak, done = anon(), [0.0], threading.Event()
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], anon() - base); time.sleep(0.002)
+    t = threading.Thread(target=watch); t.start(); fit(es); done.set(); t.join()
+    out.append(max(peak[0], anon() - base))
+print(*out)
+"""
+
+
+def memory_table(quick):
+    if not os.path.exists("/proc/self/status"):
+        print("memory: needs Linux's /proc, skipped\n")
+        return
+    sizes = [20_000, 100_000] if quick else [100_000, 1_000_000]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = os.path.join(tmp, f"X{n}.npy")
+            out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n, 64))
+            rng = np.random.RandomState(0)
+            for s in range(0, n, 100_000):
+                out[s : s + 100_000] = rng.standard_normal((min(100_000, n - s), 64))
+            out.flush()
+            del out
+            for mode in ("memmap", "memory"):
+                run = subprocess.run(
+                    [sys.executable, "-c", _MEMORY, path, mode],
+                    capture_output=True, text=True, env=env, check=True,
+                )
+                plain, early = (float(v) for v in run.stdout.split())
+                rows.append([n, n * 64 * 4 / 2**20, mode, plain, early])
+    print_table(rows, ["rows", "data MiB", "X", "fit growth MiB", "with early_stopping"])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke test: tiny budgets")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    print(machine(), "\n")
+    search_table(args.quick)
+    incremental_table(args.quick)
+    memory_table(args.quick)
+
+
+if __name__ == "__main__":
+    main()
