@@ -366,8 +366,11 @@ class _ConvStack(nn.Module):
     Measured on noisy digits (``benchmarks/bench_conv.py``): a strided
     convolution denoised better than a convolution followed by max pooling
     at the same weights, and nearest up-sampling followed by a convolution
-    better than a stride-2 transposed convolution, whose uneven overlap
-    prints a checkerboard pattern on the reconstructions.
+    better than a stride-2 transposed convolution (test MSE 0.0199 against
+    0.0210), which was twice as fast on the CPU. Neither left excess
+    checkerboard energy on 8x8 digits; nearest up-sampling cannot make the
+    pattern that the uneven overlap of a transposed convolution's kernels
+    makes on larger images (Odena et al., 2016), so it is the safe default.
     """
 
     def _build_conv(self, image_shape, channels, activation, n_components):
