@@ -101,6 +101,42 @@ def _check_finite_output(out, method=None):
     return out
 
 
+#: The numpydoc entries of ``hidden_layer_sizes``, ``architecture`` and
+#: ``image_shape``, shared by the estimators' docstrings.
+_NETWORK_PARAMETERS_DOC = """
+    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder uses them in reverse. ``()`` gives a single linear
+        map each way. ``"auto"`` resolves the widths from the data
+        (``hidden_layer_sizes_``): a first layer twice the number of
+        features, within [64, 256], and a second of half that width while
+        the first is more than 8 times wider than the code.
+        With ``architecture="conv"`` they are the channels of the encoder's
+        convolutional stages (at least one), and ``"auto"`` gives stages of
+        32 channels, one more (at most 3) while the maps it leaves are at
+        least 4 pixels on their shortest side: 8x8 digits and 5x7 glyphs
+        get ``(32,)``, 16x16 patches ``(32, 32)``, 28x28 images
+        ``(32, 32, 32)``.
+
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
+        encoder (stages of a 3x3 convolution of stride 2, which halves the
+        maps, rounding odd sizes up, and the activation), a dense layer to
+        the code, and a decoder that mirrors it with nearest-neighbour
+        up-sampling and convolutions, cropped back to the exact image size.
+        Rows stay flat; see ``image_shape``.
+
+    image_shape : tuple of int, default=None
+        Shape of a row as an image, for ``architecture="conv"``:
+        ``(channels, height, width)`` or ``(height, width)``, each row
+        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
+        turns image arrays into such rows). None reads a row as a square
+        grayscale image when ``n_features`` is a perfect square and as a
+        1-D signal (1-D convolutions) otherwise; colour images always need
+        it (3x32x32 = 3072 values is not a square). Ignored by
+        ``architecture="mlp"``.
+"""
+
 #: Bounds of the first hidden width that ``hidden_layer_sizes="auto"`` picks.
 AUTO_WIDTH_MIN, AUTO_WIDTH_MAX = 64, 256
 

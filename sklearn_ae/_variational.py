@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder
+from ._base import _NETWORK_PARAMETERS_DOC, _BaseAutoencoder
 from ._losses import VariationalObjective, gaussian_kl
 from ._modules import ConvGaussianLatentModule, GaussianLatentModule
 
@@ -31,7 +31,8 @@ N_SCORE_DRAWS = 16
 
 
 class VariationalAutoencoder(_BaseAutoencoder):
-    """Variational autoencoder (VAE) as a scikit-learn transformer and sampler.
+    __doc__ = (
+        """Variational autoencoder (VAE) as a scikit-learn transformer and sampler.
 
     The encoder maps each sample to a diagonal Gaussian posterior
     ``q(z|x) = N(mu(x), diag(sigma(x)**2))`` over ``n_components`` latent
@@ -93,39 +94,9 @@ class VariationalAutoencoder(_BaseAutoencoder):
         unit is not penalised (Kingma et al., 2016); a small value such as
         0.1 to 0.5 keeps units from being switched off. The KL recorded in
         ``kl_curve_`` and the ELBO of :meth:`score_samples` are unaffected.
-
-    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
-        Widths of the encoder's hidden layers, from the input towards the
-        code; the decoder uses them in reverse. ``()`` gives a single linear
-        map each way. ``"auto"`` resolves the widths from the data
-        (``hidden_layer_sizes_``): a first layer twice the number of
-        features, within [64, 256], and a second of half that width while
-        the first is more than 8 times wider than the code.
-        With ``architecture="conv"`` they are the channels of the encoder's
-        convolutional stages (at least one), and ``"auto"`` gives stages of
-        32 channels, one more (at most 3) while the maps it leaves are at
-        least 4 pixels on their shortest side: 8x8 digits and 5x7 glyphs
-        get ``(32,)``, 16x16 patches ``(32, 32)``, 28x28 images
-        ``(32, 32, 32)``.
-
-    architecture : {"mlp", "conv"}, default="mlp"
-        ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
-        encoder (stages of a 3x3 convolution of stride 2, which halves the
-        maps, rounding odd sizes up, and the activation), a dense layer to
-        the code, and a decoder that mirrors it with nearest-neighbour
-        up-sampling and convolutions, cropped back to the exact image size.
-        Rows stay flat; see ``image_shape``.
-
-    image_shape : tuple of int, default=None
-        Shape of a row as an image, for ``architecture="conv"``:
-        ``(channels, height, width)`` or ``(height, width)``, each row
-        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
-        turns image arrays into such rows). None reads a row as a square
-        grayscale image when ``n_features`` is a perfect square and as a
-        1-D signal (1-D convolutions) otherwise; colour images always need
-        it (3x32x32 = 3072 values is not a square). Ignored by
-        ``architecture="mlp"``.
-
+"""
+        + _NETWORK_PARAMETERS_DOC
+        + """
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
 
@@ -336,6 +307,7 @@ default="adam"
     >>> vae.score_samples(X[:2] / 16).shape
     (2,)
     """
+    )
 
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
