@@ -62,7 +62,36 @@ def _optimizer_speedups(name, device):
     return {"optimizer__foreach": True}
 
 
-class ArrayDataset(Dataset):
+def _row_batches(tensor, batch_size, order=None):
+    """``batch_size``-row slices of ``tensor``, or its rows gathered in ``order``."""
+    if order is not None:
+        order = order.to(tensor.device)
+    for start in range(0, len(tensor), batch_size):
+        if order is None:
+            yield tensor[start : start + batch_size]
+        else:
+            yield tensor.index_select(0, order[start : start + batch_size])
+
+
+class _InputTargetPairs:
+    """``pairs``: input batches with the target's (the input itself unless ``y``).
+
+    Subclasses provide ``batches(batch_size, order)``, ``target`` (a
+    tensor or None) and may override ``_target_batches``.
+    """
+
+    def _target_batches(self, batch_size, order):
+        return _row_batches(self.target, batch_size, order)
+
+    def pairs(self, batch_size, order=None):
+        """Yield ``(input, target)`` batches; the target is the input unless ``y``."""
+        inputs = self.batches(batch_size, order)
+        if self.target is None:
+            return ((xb, xb) for xb in inputs)
+        return zip(inputs, self._target_batches(batch_size, order))
+
+
+class ArrayDataset(_InputTargetPairs, Dataset):
     """Training rows as one float32 block, on the host or on the device.
 
     Parameters
@@ -97,28 +126,14 @@ class ArrayDataset(Dataset):
     def __getitem__(self, i):  # pragma: no cover - batches are sliced, not collated
         return self.tensor[i], (self.tensor if self.target is None else self.target)[i]
 
-    def batches(self, batch_size, order=None, *, target=False):
-        """Yield device tensors of ``batch_size`` rows, in ``order`` if given.
-
-        The rows of the input, or with ``target=True`` those of ``y``.
-        """
-        tensor = self.target if target else self.tensor
-        if order is not None and self.resident:
-            order = order.to(self.device)
-        for start in range(0, len(self), batch_size):
-            stop = start + batch_size
-            if order is None:
-                part = tensor[start:stop]
-            else:
-                part = tensor.index_select(0, order[start:stop])
+    def batches(self, batch_size, order=None):
+        """Yield device tensors of ``batch_size`` rows, in ``order`` if given."""
+        for part in _row_batches(self.tensor, batch_size, order):
             yield part if self.resident else self._to_device(part)
 
-    def pairs(self, batch_size, order=None):
-        """Yield ``(input, target)`` batches; the target is the input unless ``y``."""
-        inputs = self.batches(batch_size, order)
-        if self.target is None:
-            return ((xb, xb) for xb in inputs)
-        return zip(inputs, self.batches(batch_size, order, target=True))
+    def _target_batches(self, batch_size, order):
+        for part in _row_batches(self.target, batch_size, order):
+            yield part if self.resident else self._to_device(part)
 
     def _to_device(self, xb):
         if self.device.type == "cuda":
@@ -128,7 +143,7 @@ class ArrayDataset(Dataset):
         return xb.to(self.device)
 
 
-class StreamedRowsDataset(Dataset):
+class StreamedRowsDataset(_InputTargetPairs, Dataset):
     """Training rows read in place: a sparse matrix or a memory-mapped array.
 
     Each batch is gathered from the rows of X (those of the index array
@@ -181,19 +196,6 @@ class StreamedRowsDataset(Dataset):
             chunk = self.scaling.to_model(self._gather(positions))
             yield torch.from_numpy(chunk).to(self.device)
 
-    def pairs(self, batch_size, order=None):
-        """Yield ``(input, target)`` batches; the target is the input unless ``y``."""
-        inputs = self.batches(batch_size, order)
-        if self.target is None:
-            return ((xb, xb) for xb in inputs)
-        index = None if order is None else order.to(self.device)
-        targets = (
-            self.target[start : start + batch_size]
-            if index is None
-            else self.target.index_select(0, index[start : start + batch_size])
-            for start in range(0, len(self), batch_size)
-        )
-        return zip(inputs, targets)
 
 
 class AutoencoderNet(NeuralNet):
