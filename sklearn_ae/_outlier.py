@@ -5,6 +5,7 @@
 from numbers import Real
 
 import numpy as np
+from scipy.linalg import pinvh
 from scipy.sparse import issparse
 from sklearn.base import OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -35,17 +36,23 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     offset_`` (negative for outliers), ``predict`` returns -1 for outliers
     and +1 for inliers, and ``offset_`` is set from ``contamination``.
 
-    **The score.** With ``calibrate=True`` (the default) each feature's
-    squared reconstruction error is divided by that feature's mean squared
-    error over the training rows (plus a tenth of the average feature's, a
-    floor for features reconstructed exactly), and the score is minus the
-    mean of these ratios: a diagonal Gaussian noise model of the residuals, the
-    likelihood-ratio view of reconstruction error. A feature that is always
-    reconstructed poorly (noisy by nature) no longer drowns out a feature
-    that is reconstructed well on normal rows and badly on an anomaly.
-    ``calibrate=False`` gives minus the plain mean squared error, as pyod's
-    autoencoder uses. A :class:`VariationalAutoencoder` inside scores with
-    its per-sample ELBO, a likelihood bound, whatever ``calibrate``.
+    **The score.** With ``calibrate=True`` (the default) the score is a
+    Gaussian log-likelihood of the row under the fitted autoencoder, as
+    probabilistic PCA scores a row with both its residual and its
+    coordinates: each feature's squared reconstruction error is divided by
+    that feature's mean squared error over the training rows (plus a tenth
+    of the average feature's, a floor for features reconstructed exactly),
+    a diagonal noise model of the residuals; to their sum is added the
+    squared Mahalanobis distance of the row's code from the training codes
+    (a Gaussian model of the code). The score is minus that total divided
+    by the number of features. A feature that is always reconstructed
+    poorly (noisy by nature) no longer drowns out one that is reconstructed
+    well on normal rows and badly on an anomaly, and a row that lies on the
+    learnt manifold but far out along it (in breast cancer, a large tumour)
+    is seen too. ``calibrate=False`` gives minus the plain mean squared
+    error, as pyod's autoencoder uses. A :class:`VariationalAutoencoder`
+    inside scores with its per-sample ELBO, a likelihood bound, whatever
+    ``calibrate``.
 
     **Robust training.** The normal case is a training set that already
     holds some anomalies. With ``robust=True`` the autoencoder trains with a
@@ -94,6 +101,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         Mean squared reconstruction error of each feature over the training
         rows plus a tenth of their average, dividing the errors when
         ``calibrate=True``.
+
+    code_location_ : ndarray of shape (n_components,)
+        Mean of the training rows' codes (``calibrate=True``).
+
+    code_precision_ : ndarray of shape (n_components, n_components)
+        Pseudo-inverse of the training codes' covariance, for the codes'
+        Mahalanobis distance in the score (``calibrate=True``).
 
     decision_scores_ : ndarray of shape (n_samples,)
         pyod's convention: the outlier score of each training row, higher
@@ -193,6 +207,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.estimator_ = estimator.fit(X)
         scale = self._squared_errors(X).mean(axis=0, dtype=np.float64)
         self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)
+        if not isinstance(estimator, VariationalAutoencoder):
+            codes = np.asarray(self.estimator_.transform(X), dtype=np.float64)
+            self.code_location_ = codes.mean(axis=0)
+            centred = codes - self.code_location_
+            self.code_precision_ = pinvh(centred.T @ centred / len(codes))
         scores = self.score_samples(X)
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
@@ -251,7 +270,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         X = self._validate(X)
         if isinstance(self.estimator_, VariationalAutoencoder):
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
-        return -self._feature_errors(X).mean(axis=1)
+        errors = self._feature_errors(X).sum(axis=1)
+        if self.calibrate:
+            codes = np.asarray(self.estimator_.transform(X), dtype=np.float64)
+            centred = codes - self.code_location_
+            errors += np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
+        return -errors / X.shape[1]
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative for outliers.
