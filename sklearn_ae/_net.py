@@ -37,6 +37,7 @@ from skorch.history import History
 from torch.utils.data import Dataset
 
 from ._exceptions import DivergenceError
+from ._threads import thread_budget
 from ._scaling import dense_rows
 
 OPTIMIZERS = {
@@ -275,7 +276,8 @@ class AutoencoderNet(NeuralNet):
         self.train_split = predefined_split(valid_ds) if valid_ds is not None else None
         self.stopper_.active = stopping
         try:
-            self.partial_fit(train_ds, None, epochs=epochs)
+            with thread_budget():
+                self.partial_fit(train_ds, None, epochs=epochs)
         finally:
             self.train_split = None  # holds no validation tensor after training
         if self.interrupted_:

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from skorch.callbacks import Callback
 
 from _estimators import make
 from sklearn_ae import Autoencoder, dask_apply
@@ -94,6 +96,45 @@ def test_grid_search_under_the_dask_joblib_backend_equals_sequential(client):
     with joblib.parallel_backend("dask"):
         parallel = GridSearchCV(make(Autoencoder), grid, cv=2, n_jobs=2).fit(X)
     assert parallel.best_params_ == sequential.best_params_
+    np.testing.assert_array_equal(
+        parallel.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"]
+    )
+
+
+class _ThreadCount(Callback):
+    """Records torch's thread count at each epoch (the in-process workers share it)."""
+
+    seen = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.seen.append(torch.get_num_threads())
+
+
+def test_fits_on_a_multithreaded_worker_share_its_cores_and_match_sequential():
+    """Two fits at once on a 2-thread worker: torch threads n // 2 each, same scores."""
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    seen = _ThreadCount.seen
+    seen.clear()
+    X = (load_digits().data[:300] / 16.0).astype(np.float32)
+    grid = {"n_components": [2, 4]}
+    est = make(Autoencoder, callbacks=[_ThreadCount()])
+    budget = max(1, torch.get_num_threads() // 2)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(budget)  # the sequential fits at the same count
+        sequential = GridSearchCV(est, grid, cv=2, refit=False).fit(X)
+    finally:
+        torch.set_num_threads(before)
+    seen.clear()
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    )
+    with cluster, distributed.Client(cluster), joblib.parallel_backend("dask"):
+        parallel = GridSearchCV(est, grid, cv=2, n_jobs=2, refit=False).fit(X)
+    assert seen and set(seen) == {budget}
+    assert torch.get_num_threads() == before
     np.testing.assert_array_equal(
         parallel.cv_results_["mean_test_score"], sequential.cv_results_["mean_test_score"]
     )

@@ -10,6 +10,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from skorch.callbacks import Callback
 
 from _estimators import ARCHITECTURES, ESTIMATORS, architecture_id, data_for, make
 
@@ -88,3 +89,48 @@ def test_grid_search_under_the_threading_backend_equals_sequential_bitwise(case)
     assert parallel.best_params_ == sequential.best_params_
     for key in ("split0_test_score", "split1_test_score"):
         np.testing.assert_array_equal(parallel.cv_results_[key], sequential.cv_results_[key])
+
+
+class _ThreadCount(Callback):
+    """Records torch's thread count at each epoch, in a list shared by clones."""
+
+    seen = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.seen.append(torch.get_num_threads())
+
+
+def test_fits_in_joblib_worker_threads_use_one_torch_thread_and_restore_it(small_X):
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    from sklearn_ae import Autoencoder
+
+    before = torch.get_num_threads()
+    counter = _ThreadCount()
+    counter.seen.clear()
+    est = Autoencoder(n_components=2, max_iter=2, callbacks=[counter], random_state=0)
+    search = GridSearchCV(est, {"learning_rate_init": [1e-3, 1e-2]}, cv=2, n_jobs=2)
+    with joblib.parallel_backend("threading"):
+        search.fit(small_X)
+    worker_epochs, refit_epochs = counter.seen[:-2], counter.seen[-2:]
+    assert worker_epochs and set(worker_epochs) == {1}
+    assert refit_epochs == [before, before]  # the refit runs in this thread
+    assert torch.get_num_threads() == before
+
+
+def test_fit_in_a_thread_of_the_users_own_keeps_torchs_count(small_X):
+    from sklearn_ae import Autoencoder
+
+    counter = _ThreadCount()
+    counter.seen.clear()
+    seen_outside = []
+
+    def work():
+        seen_outside.append(torch.get_num_threads())
+        Autoencoder(n_components=2, max_iter=2, callbacks=[counter], random_state=0).fit(small_X)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert counter.seen == seen_outside * 2
