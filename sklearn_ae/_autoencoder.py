@@ -2,15 +2,27 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from sklearn.utils._param_validation import StrOptions
+from numbers import Integral
 
-from ._base import _NETWORK_PARAMETERS_DOC, _BaseAutoencoder
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import (
+    _MEMORY_PARAMETERS_DOC,
+    _NETWORK_PARAMETERS_DOC,
+    _BaseAutoencoder,
+    resolve_hidden_sizes,
+)
 from ._losses import ReconstructionObjective
 from ._modules import (
     ACTIVATION_NAMES,
     ConvAutoencoderModule,
     MLPAutoencoderModule,
     make_activation,
+)
+from ._pretraining import (
+    _PRETRAINING_ATTRIBUTES_DOC,
+    _PRETRAINING_PARAMETERS_DOC,
+    pretrain_layerwise,
 )
 
 
@@ -111,6 +123,7 @@ default="adam"
         Where to train and infer. ``"auto"`` picks CUDA when available. A
         CUDA device on a machine without one raises ``ValueError`` at fit.
 
+""" + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0
         If positive, print a table with the loss, validation loss and time
         of each epoch.
@@ -128,6 +141,7 @@ default="adam"
         its bias, halving the decoder's parameters. Defined for
         ``architecture="mlp"`` only; with ``"conv"`` it raises a ValueError.
 
+""" + _PRETRAINING_PARAMETERS_DOC + """
     Attributes
     ----------
     net_ : skorch.NeuralNet
@@ -146,7 +160,7 @@ default="adam"
     n_iter_ : int
         Number of epochs run.
 
-    loss_curve_ : list of float
+""" + _PRETRAINING_ATTRIBUTES_DOC + """    loss_curve_ : list of float
         Training loss of each epoch (on the standardised data).
 
     best_loss_ : float
@@ -216,6 +230,8 @@ default="adam"
         "output_activation": [StrOptions(set(ACTIVATION_NAMES)), None],
         "loss": [StrOptions({"mse", "bce"})],
         "tied_weights": ["boolean"],
+        "pretraining": [StrOptions({"layerwise"}), None],
+        "pretraining_max_iter": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -241,9 +257,13 @@ default="adam"
         trim_fraction=0.0,
         random_state=None,
         device="cpu",
+        inference_batch_size=None,
+        device_memory_budget=None,
         verbose=0,
         callbacks=None,
         tied_weights=False,
+        pretraining=None,
+        pretraining_max_iter=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -264,12 +284,16 @@ default="adam"
             trim_fraction=trim_fraction,
             random_state=random_state,
             device=device,
+            inference_batch_size=inference_batch_size,
+            device_memory_budget=device_memory_budget,
             verbose=verbose,
             callbacks=callbacks,
         )
         self.output_activation = output_activation
         self.loss = loss
         self.tied_weights = tied_weights
+        self.pretraining = pretraining
+        self.pretraining_max_iter = pretraining_max_iter
 
     # ------------------------------------------------------------------
     # The reconstruction loss and output activation are this class's
@@ -310,6 +334,29 @@ default="adam"
             trim=self.trim_fraction,
         )
 
+    # ------------------------------------------------------------------
+    # Layer-wise pretraining (see _pretraining)
+    # ------------------------------------------------------------------
+    def _stage_objective(self, *, first, last):
+        """The objective of one pretraining stage."""
+        return ReconstructionObjective(
+            self.loss if first else "mse",
+            make_activation(self._output_activation_name() if first else "identity"),
+            penalty=self._make_penalty() if last else None,
+            trim=self.trim_fraction,
+        )
+
+    def _code_corruption(self, codes, device):
+        """Corruption of a later pretraining stage's input codes, or None."""
+        return None
+
+    def _pretrain(self, train_ds, valid_ds):
+        if self.pretraining is None:
+            return
+        self.pretraining_loss_curves_ = pretrain_layerwise(
+            self, train_ds, valid_ds, max_epochs=self.pretraining_max_iter or self.max_iter
+        )
+
     def _score_batch(self, xb):
         err = self._make_objective().per_sample(self._module(xb), xb)
         return -err * self._scaling.scale**2
@@ -333,6 +380,22 @@ default="adam"
                 "a convolutional decoder up-samples and has no such mirror. Use "
                 "tied_weights=False with architecture='conv'."
             )
+        if self.pretraining is not None:
+            if self.architecture != "mlp":
+                raise ValueError(
+                    f"pretraining={self.pretraining!r} trains dense layers one at a "
+                    f"time and needs architecture='mlp', got "
+                    f"architecture={self.architecture!r}."
+                )
+            hidden = resolve_hidden_sizes(
+                self.hidden_layer_sizes, n_features, self._latent_width(n_features)
+            )
+            if not hidden:
+                raise ValueError(
+                    f"pretraining={self.pretraining!r} needs at least one hidden "
+                    f"layer, got hidden_layer_sizes={self.hidden_layer_sizes!r}: a "
+                    "network of one layer each way has nothing to stack."
+                )
         return super()._check_architecture(n_features)
 
     def _make_module(self, n_features):

@@ -101,6 +101,25 @@ def _check_finite_output(out, method=None):
     return out
 
 
+#: The numpydoc entries of ``inference_batch_size`` and
+#: ``device_memory_budget``, shared by the estimators' docstrings.
+_MEMORY_PARAMETERS_DOC = """    inference_batch_size : int or None, default=None
+        Rows per batch in ``transform``, ``inverse_transform`` and
+        ``score_samples``. None uses the global setting
+        (:func:`sklearn_ae.set_config`, 1024 by default). As a parameter it
+        travels with the estimator into the workers of a parallel search
+        (``n_jobs``, dask, ray), which start from the global defaults.
+        Changes memory use only, never the results.
+
+    device_memory_budget : int or None, default=None
+        Largest training set, in bytes of float32, that ``fit`` copies to the
+        training device at once; larger ones are streamed batch by batch.
+        None uses the global setting (:func:`sklearn_ae.set_config`, 2 GiB
+        by default); as a parameter it travels with the estimator. The model
+        learnt is the same either way.
+"""
+
+
 #: The numpydoc entries of ``hidden_layer_sizes``, ``architecture`` and
 #: ``image_shape``, shared by the estimators' docstrings.
 _NETWORK_PARAMETERS_DOC = """
@@ -338,6 +357,8 @@ class _BaseAutoencoder(
         "trim_fraction": [Interval(Real, 0, 0.5, closed="left")],
         "random_state": ["random_state"],
         "device": [str],
+        "inference_batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "device_memory_budget": [Interval(Integral, 0, None, closed="left"), None],
         "verbose": ["verbose"],
         "callbacks": [list, None],
     }
@@ -368,6 +389,8 @@ class _BaseAutoencoder(
         trim_fraction=0.0,
         random_state=None,
         device="cpu",
+        inference_batch_size=None,
+        device_memory_budget=None,
         verbose=0,
         callbacks=None,
     ):
@@ -389,6 +412,8 @@ class _BaseAutoencoder(
         self.trim_fraction = trim_fraction
         self.random_state = random_state
         self.device = device
+        self.inference_batch_size = inference_batch_size
+        self.device_memory_budget = device_memory_budget
         self.verbose = verbose
         self.callbacks = callbacks
 
@@ -406,6 +431,11 @@ class _BaseAutoencoder(
     def _requires_unit_interval(self):
         """Whether X must lie in [0, 1] (binary targets or probabilities)."""
         return self._unit_interval_requirement() is not None
+
+    def _setting(self, name):
+        """A memory setting: the estimator's parameter, or else the global one."""
+        value = getattr(self, name, None)  # None too for models pickled before it
+        return get_config()[name] if value is None else value
 
     def _check_params(self):
         """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
@@ -487,6 +517,9 @@ class _BaseAutoencoder(
         """``schedule(module, epoch)`` run as each epoch begins, or None."""
         return None
 
+    def _pretrain(self, train_ds, valid_ds):
+        """A training stage before the end-to-end one (fresh fits only); none here."""
+
     def _after_fit(self, X):
         """Set a variant's extra fitted attributes from the training rows X.
 
@@ -528,6 +561,8 @@ class _BaseAutoencoder(
             else:
                 train_idx, valid_idx = self._start(X, split=True)
             train_ds, valid_ds = self._datasets(X, train_idx, valid_idx)
+            if not continuing:
+                self._pretrain(train_ds, valid_ds)
             self.net_.train_epochs(train_ds, valid_ds, epochs=self.max_iter, stopping=True)
             self._collect()
             self._finish(X if valid_idx is None else self._training_rows(X, train_idx))
@@ -574,6 +609,8 @@ class _BaseAutoencoder(
             if first:
                 self._start(X, split=False)
             train_ds, _ = self._datasets(X, None, None)
+            if first:
+                self._pretrain(train_ds, None)
             self.net_.train_epochs(train_ds, epochs=1, stopping=False)
             self._collect()
             self._finish(X)
@@ -747,7 +784,7 @@ class _BaseAutoencoder(
             X_model = cached[1]
         else:
             X_model = self._scaling.to_model(X)
-        resident = X_model.nbytes <= get_config()["device_memory_budget"]
+        resident = X_model.nbytes <= self._setting("device_memory_budget")
         if valid_idx is None:
             return ArrayDataset(X_model, self.device_, resident=resident), None
         return (
@@ -764,7 +801,7 @@ class _BaseAutoencoder(
         if is_streamed(X):
             return StreamedRowsDataset(X, self._scaling, self.device_, y=y)
         X_model = self._scaling.to_model(X)
-        resident = X_model.nbytes <= get_config()["device_memory_budget"]
+        resident = X_model.nbytes <= self._setting("device_memory_budget")
         return ArrayDataset(X_model, self.device_, y=y, resident=resident)
 
     def _collect(self):
@@ -844,7 +881,7 @@ class _BaseAutoencoder(
         self._module.eval()
         scaling = self._scaling
         n = X.shape[0]
-        batch_size = get_config()["inference_batch_size"]
+        batch_size = self._setting("inference_batch_size")
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
         padded = None
         with torch.inference_mode():
@@ -1083,7 +1120,9 @@ N_DENSITY_CODES = 2000
 N_MIXTURE_COMPONENTS = 10
 
 #: Parameters that may change between calls that continue training.
-_CONTINUABLE_PARAMS = {"max_iter", "warm_start"}
+#: Parameters that may change between fits that continue training: the
+#: epoch budget and settings that change how memory is used, not the model.
+_CONTINUABLE_PARAMS = {"max_iter", "warm_start", "inference_batch_size", "device_memory_budget"}
 
 
 def _same_param(a, b):

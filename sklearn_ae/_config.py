@@ -3,7 +3,9 @@
 Settings here change how estimators use memory, never what they learn: a
 model trained with any setting is the same model (bitwise, on the CPU).
 Like scikit-learn's configuration, the settings are local to the thread that
-sets them; workers started by ``n_jobs`` begin from the defaults.
+sets them; workers started by ``n_jobs`` begin from the defaults. The
+estimators' parameters of the same names (default None: the global setting)
+travel with the estimator into such workers.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause

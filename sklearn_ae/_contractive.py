@@ -7,11 +7,14 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import Autoencoder
+from ._base import _MEMORY_PARAMETERS_DOC
 from ._losses import code_penalty, jacobian_sq_norm_estimate, sigmoid_jacobian_sq_norm
+from ._pretraining import _PRETRAINING_ATTRIBUTES_DOC, _PRETRAINING_PARAMETERS_DOC
 
 
 class ContractiveAutoencoder(Autoencoder):
-    """Autoencoder whose codes are insensitive to small input changes.
+    __doc__ = (
+        """Autoencoder whose codes are insensitive to small input changes.
 
     Training adds to the reconstruction error the squared Frobenius norm of
     the Jacobian of the encoder, ``||dh/dx||_F^2``. The codes then change
@@ -132,6 +135,7 @@ default="adam"
         Where to train and infer. ``"auto"`` picks CUDA when available. A
         CUDA device on a machine without one raises ``ValueError`` at fit.
 
+""" + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0
         If positive, print a table with the loss, validation loss and time
         of each epoch.
@@ -152,6 +156,7 @@ default="adam"
         and added to the reconstruction error. 0 trains a plain autoencoder
         with sigmoid codes.
 
+""" + _PRETRAINING_PARAMETERS_DOC + """
     Attributes
     ----------
     net_ : skorch.NeuralNet
@@ -170,7 +175,7 @@ default="adam"
     n_iter_ : int
         Number of epochs run.
 
-    loss_curve_ : list of float
+""" + _PRETRAINING_ATTRIBUTES_DOC + """    loss_curve_ : list of float
         Training loss of each epoch (on the standardised data).
 
     best_loss_ : float
@@ -235,6 +240,7 @@ default="adam"
     >>> bool(((codes > 0) & (codes < 1)).all())
     True
     """
+    )
 
     _parameter_constraints: dict = {
         **Autoencoder._parameter_constraints,
@@ -264,10 +270,14 @@ default="adam"
         trim_fraction=0.0,
         random_state=None,
         device="cpu",
+        inference_batch_size=None,
+        device_memory_budget=None,
         verbose=0,
         callbacks=None,
         tied_weights=False,
         contractive_weight=0.1,
+        pretraining=None,
+        pretraining_max_iter=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -290,9 +300,13 @@ default="adam"
             trim_fraction=trim_fraction,
             random_state=random_state,
             device=device,
+            inference_batch_size=inference_batch_size,
+            device_memory_budget=device_memory_budget,
             verbose=verbose,
             callbacks=callbacks,
             tied_weights=tied_weights,
+            pretraining=pretraining,
+            pretraining_max_iter=pretraining_max_iter,
         )
         self.contractive_weight = contractive_weight
 

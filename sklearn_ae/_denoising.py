@@ -8,8 +8,9 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import Autoencoder
-from ._base import _NETWORK_PARAMETERS_DOC
+from ._base import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC
 from ._noise import NOISE_TYPES, make_corruption
+from ._pretraining import _PRETRAINING_ATTRIBUTES_DOC, _PRETRAINING_PARAMETERS_DOC
 
 
 class DenoisingAutoencoder(Autoencoder):
@@ -107,6 +108,7 @@ default="adam"
         Where to train and infer. ``"auto"`` picks CUDA when available. A
         CUDA device on a machine without one raises ``ValueError`` at fit.
 
+""" + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0
         If positive, print a table with the loss, validation loss and time
         of each epoch.
@@ -138,6 +140,7 @@ default="adam"
         ``noise="gaussian"`` (any value >= 0), a probability in [0, 1]
         otherwise. 0 trains a plain autoencoder.
 
+""" + _PRETRAINING_PARAMETERS_DOC + """
     Attributes
     ----------
     net_ : skorch.NeuralNet
@@ -156,7 +159,7 @@ default="adam"
     n_iter_ : int
         Number of epochs run.
 
-    loss_curve_ : list of float
+""" + _PRETRAINING_ATTRIBUTES_DOC + """    loss_curve_ : list of float
         Training loss of each epoch (on the standardised data).
 
     best_loss_ : float
@@ -255,11 +258,15 @@ default="adam"
         trim_fraction=0.0,
         random_state=None,
         device="cpu",
+        inference_batch_size=None,
+        device_memory_budget=None,
         verbose=0,
         callbacks=None,
         tied_weights=False,
         noise="gaussian",
         noise_level=0.1,
+        pretraining=None,
+        pretraining_max_iter=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -282,9 +289,13 @@ default="adam"
             trim_fraction=trim_fraction,
             random_state=random_state,
             device=device,
+            inference_batch_size=inference_batch_size,
+            device_memory_budget=device_memory_budget,
             verbose=verbose,
             callbacks=callbacks,
             tied_weights=tied_weights,
+            pretraining=pretraining,
+            pretraining_max_iter=pretraining_max_iter,
         )
         self.noise = noise
         self.noise_level = noise_level
@@ -303,6 +314,24 @@ default="adam"
         # rows (model space), fixed when training starts.
         lows, highs = zip(*((c.min(axis=0), c.max(axis=0)) for c in chunks()))
         return {"_noise_range": (np.min(lows, axis=0), np.max(highs, axis=0))}
+
+    def _code_corruption(self, codes, device):
+        # A later pretraining stage's input: the codes below, corrupted by the
+        # same noise. Codes are their own units (a masked code becomes 0);
+        # a Gaussian std keeps its ratio to the spread, level / scale_ in
+        # model space, times the codes' root-mean-square spread.
+        if self.noise_level == 0:
+            return None
+        spread = max(float(np.sqrt(codes.var(axis=0, dtype=np.float64).mean())), 1e-12)
+        return make_corruption(
+            self.noise,
+            self.noise_level,
+            mean=np.zeros(codes.shape[1]),
+            scale=float(self.scale_) / spread,
+            low=codes.min(axis=0),
+            high=codes.max(axis=0),
+            device=device,
+        )
 
     def _make_corruption(self, device):
         if self.noise_level == 0:

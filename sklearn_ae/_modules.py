@@ -219,6 +219,49 @@ class MLPAutoencoderModule(_DeterministicCode, _MLPStack):
         return self.encoder_layers[-1](h)
 
 
+class LayerStage(_DeterministicCode, nn.Module):
+    """Stage ``k`` of layer-wise pretraining: a shallow autoencoder in a deep one.
+
+    Encoder layer ``k`` of ``module`` (an :class:`MLPAutoencoderModule`) and
+    its mirror decoder layer, shared with ``module`` (training the stage
+    trains them in place): it encodes the codes of layer ``k - 1`` (the data
+    for ``k = 0``) and reconstructs them. Its parameters are those two
+    layers only, so an optimizer over them leaves every other layer as it
+    is. Its code is layer ``k``'s activation: the hidden activation, or the
+    code activation (and top-k) for the last layer.
+
+    Parameters
+    ----------
+    module : MLPAutoencoderModule
+    k : int
+        Index of the encoder layer, from 0 (the input's) to
+        ``len(module.encoder_layers) - 1`` (the code layer).
+    """
+
+    def __init__(self, module, k):
+        super().__init__()
+        n_layers = len(module.encoder_layers)
+        last = k == n_layers - 1
+        self.encoder_layers = nn.ModuleList([module.encoder_layers[k]])
+        self.decoder_layers = nn.ModuleList([module.decoder_layers[n_layers - 1 - k]])
+        self.code_activation = module.code_activation if last else module.hidden_activation
+        self.topk = module.topk if last else None
+        self.train_topk = None
+
+    def encode_pre(self, x):
+        return self.encoder_layers[0](x)
+
+    def decode_logits(self, z):
+        return self.decoder_layers[0](z)
+
+
+def stage_inputs(module, k, x):
+    """The codes of layer ``k - 1`` of ``module`` for rows ``x`` (``x`` for k = 0)."""
+    for layer in module.encoder_layers[:k]:
+        x = module.hidden_activation(layer(x))
+    return x
+
+
 class _GaussianLatent:
     """The variational part of a module: a diagonal Gaussian ``q(z|x)``.
 

@@ -8,8 +8,9 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import Autoencoder
-from ._base import _NETWORK_PARAMETERS_DOC
+from ._base import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC
 from ._losses import code_penalty, kl_sparsity, l1_activity
+from ._pretraining import _PRETRAINING_ATTRIBUTES_DOC, _PRETRAINING_PARAMETERS_DOC
 
 _CODE_ACTIVATIONS = {"kl": "logistic", "l1": "relu", "topk": "identity"}
 
@@ -114,6 +115,7 @@ default="adam"
         Where to train and infer. ``"auto"`` picks CUDA when available. A
         CUDA device on a machine without one raises ``ValueError`` at fit.
 
+""" + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0
         If positive, print a table with the loss, validation loss and time
         of each epoch.
@@ -165,6 +167,7 @@ default="adam"
         (which is computed on standardised data when the output is linear).
         Ignored for ``"topk"``.
 
+""" + _PRETRAINING_PARAMETERS_DOC + """
     Attributes
     ----------
     net_ : skorch.NeuralNet
@@ -183,7 +186,7 @@ default="adam"
     n_iter_ : int
         Number of epochs run.
 
-    loss_curve_ : list of float
+""" + _PRETRAINING_ATTRIBUTES_DOC + """    loss_curve_ : list of float
         Training loss of each epoch (on the standardised data).
 
     best_loss_ : float
@@ -293,12 +296,16 @@ default="adam"
         trim_fraction=0.0,
         random_state=None,
         device="cpu",
+        inference_batch_size=None,
+        device_memory_budget=None,
         verbose=0,
         callbacks=None,
         tied_weights=False,
         sparsity="topk",
         sparsity_target=0.25,
         sparsity_weight=1.0,
+        pretraining=None,
+        pretraining_max_iter=None,
     ):
         super().__init__(
             n_components=n_components,
@@ -321,9 +328,13 @@ default="adam"
             trim_fraction=trim_fraction,
             random_state=random_state,
             device=device,
+            inference_batch_size=inference_batch_size,
+            device_memory_budget=device_memory_budget,
             verbose=verbose,
             callbacks=callbacks,
             tied_weights=tied_weights,
+            pretraining=pretraining,
+            pretraining_max_iter=pretraining_max_iter,
         )
         self.sparsity = sparsity
         self.sparsity_target = sparsity_target

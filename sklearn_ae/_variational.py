@@ -13,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _NETWORK_PARAMETERS_DOC, _BaseAutoencoder
+from ._base import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC, _BaseAutoencoder
 from ._losses import VariationalObjective, gaussian_kl
 from ._modules import ConvGaussianLatentModule, GaussianLatentModule
 
@@ -159,6 +159,7 @@ default="adam"
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
         Where to train and infer.
 
+""" + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0
         If positive, print a table of the losses of each epoch.
 
@@ -343,6 +344,8 @@ default="adam"
         trim_fraction=0.0,
         random_state=None,
         device="cpu",
+        inference_batch_size=None,
+        device_memory_budget=None,
         verbose=0,
         callbacks=None,
     ):
@@ -365,6 +368,8 @@ default="adam"
             trim_fraction=trim_fraction,
             random_state=random_state,
             device=device,
+            inference_batch_size=inference_batch_size,
+            device_memory_budget=device_memory_budget,
             verbose=verbose,
             callbacks=callbacks,
         )

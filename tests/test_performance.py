@@ -112,6 +112,39 @@ def test_memory_budget_switches_between_resident_and_streaming(
         assert all(ds.resident is resident for ds in spy_datasets), budget
 
 
+def test_memory_budget_parameter_overrides_the_global_setting(small_X, spy_datasets):
+    nbytes = small_X.astype(np.float32).nbytes
+    with config_context(device_memory_budget=0):  # global: stream
+        Autoencoder(**FAST, device_memory_budget=nbytes).fit(small_X)
+        assert [ds.resident for ds in spy_datasets] == [True]
+        spy_datasets.clear()
+        Autoencoder(**FAST, device_memory_budget=None).fit(small_X)
+        assert [ds.resident for ds in spy_datasets] == [False]
+
+
+@pytest.mark.parametrize("name", ["inference_batch_size", "device_memory_budget"])
+def test_memory_parameters_are_validated(small_X, name):
+    with pytest.raises(ValueError, match=name):
+        Autoencoder(**FAST, **{name: -1}).fit(small_X)
+
+
+def _batch_size_seen(est, X, y=None):
+    """A scorer: the inference batch size the estimator uses where it runs."""
+    return float(est._setting("inference_batch_size"))
+
+
+def test_memory_parameters_travel_into_process_workers(small_X):
+    """set_config stays in the parent; the parameter reaches loky's workers."""
+    from sklearn.model_selection import GridSearchCV
+
+    est = Autoencoder(**FAST, inference_batch_size=7)
+    grid = {"n_components": [1, 2]}
+    with config_context(inference_batch_size=5):
+        search = GridSearchCV(est, grid, cv=2, n_jobs=2, scoring=_batch_size_seen).fit(small_X)
+        assert search.best_estimator_._setting("inference_batch_size") == 7
+    np.testing.assert_array_equal(search.cv_results_["mean_test_score"], [7.0, 7.0])
+
+
 @pytest.mark.parametrize("early_stopping", [False, True])
 def test_streaming_and_resident_give_bitwise_identical_models(small_X, early_stopping):
     params = dict(FAST, batch_size=16, early_stopping=early_stopping)
@@ -220,6 +253,25 @@ def test_inference_runs_in_batches_of_the_configured_size(fitted_wide, monkeypat
     # The last batch is padded to the full size: a row's output must not
     # depend on how many rows share its batch (see _infer).
     assert seen == [96] * 11
+
+
+def test_inference_batch_size_parameter_overrides_the_global_setting(fitted_wide, monkeypatch):
+    seen = []
+    original = fitted_wide._encode_batch
+
+    def spy(batch):
+        seen.append(batch.shape[0])
+        return original(batch)
+
+    monkeypatch.setattr(fitted_wide, "_encode_batch", spy)
+    X = np.random.RandomState(1).normal(size=(100, 40))
+    fitted_wide.set_params(inference_batch_size=30)  # changes no weight
+    try:
+        with config_context(inference_batch_size=96):
+            fitted_wide.transform(X)
+    finally:
+        fitted_wide.set_params(inference_batch_size=None)
+    assert seen == [30] * 4
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
