@@ -44,8 +44,13 @@ class Entry:
     conv: bool = True
 
 
+#: The fits that set every fitted attribute of the MLP autoencoder family
+#: (``pretraining_loss_curves_`` only exists after layer-wise pretraining).
+_FAMILY_FITS = [{}, {"early_stopping": True}, {"pretraining": "layerwise"}]
+
 REGISTRY = {
     "Autoencoder": Entry(
+        attribute_fits=_FAMILY_FITS,
         check_variants=[
             {"tied_weights": True, "hidden_layer_sizes": (8, 4)},
             {"architecture": "conv"},
@@ -59,6 +64,7 @@ REGISTRY = {
         ],
     ),
     "DenoisingAutoencoder": Entry(
+        attribute_fits=_FAMILY_FITS,
         check_variants=[
             {"noise": "masking", "noise_level": 0.3},
             {"noise": "salt_pepper"},
@@ -75,6 +81,7 @@ REGISTRY = {
     # the default top-k code, whose first 20 epochs anneal k, and L1 run
     # through the common checks.
     "SparseAutoencoder": Entry(
+        attribute_fits=_FAMILY_FITS,
         fast={"sparsity": "kl"},
         check_variants=[
             {"sparsity": "l1"},
@@ -89,6 +96,7 @@ REGISTRY = {
         + [{"architecture": "conv", "sparsity": s} for s in ("kl", "topk")],
     ),
     "ContractiveAutoencoder": Entry(
+        attribute_fits=_FAMILY_FITS,
         conv=False,
         check_variants=[{"hidden_layer_sizes": ()}],
         options=[{}, {"hidden_layer_sizes": ()}, {"loss": "bce"}],
