@@ -2,11 +2,14 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import argparse
 import platform
 import statistics
 import time
+import warnings
 
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 
 def alternate(runs, repeats, warmup=1):
@@ -72,3 +75,20 @@ def machine():
         f"{cpu}; torch {torch.__version__} with {torch.get_num_threads()} thread(s); "
         f"{gpu}; Python {platform.python_version()}"
     )
+
+
+def quick_run_args(doc, quick_help, argv=None):
+    """Parse ``--quick`` and ``--threads``, set torch's threads, print the machine.
+
+    The command line of the quality benchmarks (scores, not timings), whose
+    fits end at their epoch budget: ConvergenceWarning is silenced.
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    print(machine(), "\n")
+    return args

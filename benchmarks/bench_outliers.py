@@ -14,16 +14,12 @@ Run ``python benchmarks/bench_outliers.py`` (``--quick`` for a smoke test).
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
-import warnings
 
 import numpy as np
-import torch
-from _common import machine, print_table
+from _common import print_table, quick_run_args
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import LocalOutlierFactor
@@ -104,14 +100,7 @@ def run(seeds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one seed")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    print(machine(), "\n")
+    args = quick_run_args(__doc__, "one seed", argv)
     run([0] if args.quick else [0, 1, 2])
 
 

@@ -19,15 +19,11 @@ test: one seed, 10% only).
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
-import warnings
 
 import numpy as np
-import torch
-from _common import machine, median, print_table
+from _common import median, print_table, quick_run_args
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -88,14 +84,7 @@ def run(fractions, seeds):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one seed, 10% of labels")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    print(machine(), "\n")
+    args = quick_run_args(__doc__, "one seed, 10% of labels", argv)
     if args.quick:
         run([0.1], [0])
     else:
