@@ -196,3 +196,29 @@ def _pretraining_instances():
 )
 def test_common_checks_with_layerwise_pretraining(estimator, check):
     check(estimator)
+
+
+def test_pretrained_model_round_trips_through_skops_and_keeps_training(small_X):
+    sio = pytest.importorskip("skops.io")
+    import pickle
+
+    est = Autoencoder(**DEEP, pretraining="layerwise", warm_start=True).fit(small_X)
+    blob = sio.dumps(est)
+    untrusted = sio.get_untrusted_types(data=blob)
+    assert untrusted == ["sklearn_ae._autoencoder.Autoencoder"]
+    for restored in (sio.loads(blob, trusted=untrusted), pickle.loads(pickle.dumps(est))):
+        assert restored.pretraining_loss_curves_ == est.pretraining_loss_curves_
+        np.testing.assert_array_equal(restored.transform(small_X), est.transform(small_X))
+        restored.fit(small_X)  # continues: no second pretraining
+        assert restored.n_iter_ == 2 * est.n_iter_
+
+
+def test_classifier_over_a_pretrained_deep_encoder(small_X):
+    from sklearn_ae import AutoencoderClassifier
+
+    y = (small_X[:, 0] > 0).astype(int)
+    clf = AutoencoderClassifier(
+        Autoencoder(**DEEP, pretraining="layerwise"), max_iter=3, random_state=0
+    ).fit(small_X, y)
+    assert len(clf.estimator_.pretraining_loss_curves_) == 3
+    assert clf.predict(small_X).shape == (len(small_X),)
