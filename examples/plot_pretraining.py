@@ -1,7 +1,7 @@
 """
-===================================================================
+====================================================================
 Pre-training: few labels, stacked denoising layers, deep narrow nets
-===================================================================
+====================================================================
 
 Unlabelled rows are often plentiful and labels scarce. An autoencoder
 learns features from every row; :class:`~sklearn_ae.AutoencoderClassifier`
