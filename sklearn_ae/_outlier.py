@@ -103,11 +103,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         ``calibrate=True``.
 
     code_location_ : ndarray of shape (n_components,)
-        Mean of the training rows' codes (``calibrate=True``).
+        Mean of the training rows' codes, for the score's code term (not set
+        when the inner model is a VariationalAutoencoder).
 
     code_precision_ : ndarray of shape (n_components, n_components)
         Pseudo-inverse of the training codes' covariance, for the codes'
-        Mahalanobis distance in the score (``calibrate=True``).
+        Mahalanobis distance in the score (not set for a
+        VariationalAutoencoder).
 
     decision_scores_ : ndarray of shape (n_samples,)
         pyod's convention: the outlier score of each training row, higher
@@ -205,10 +207,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
             estimator.set_params(trim_fraction=min(trim, 0.49))
         self.estimator_ = estimator.fit(X)
-        scale = self._squared_errors(X).mean(axis=0, dtype=np.float64)
+        codes = self.estimator_.transform(X)
+        scale = self._squared_errors(X, codes).mean(axis=0, dtype=np.float64)
         self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)
         if not isinstance(estimator, VariationalAutoencoder):
-            codes = np.asarray(self.estimator_.transform(X), dtype=np.float64)
+            codes = np.asarray(codes, dtype=np.float64)
             self.code_location_ = codes.mean(axis=0)
             centred = codes - self.code_location_
             self.code_precision_ = pinvh(centred.T @ centred / len(codes))
@@ -222,9 +225,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.labels_ = (scores < self.offset_).astype(int)
         return self
 
-    def _squared_errors(self, X):
+    def _squared_errors(self, X, codes=None):
         est = self.estimator_
-        recon = np.asarray(est.inverse_transform(est.transform(X)), dtype=np.float64)
+        if codes is None:
+            codes = est.transform(X)
+        recon = np.asarray(est.inverse_transform(codes), dtype=np.float64)
         if issparse(X):  # one dense chunk of X at a time
             step = sparse_chunk_rows(X.shape[1])
             for start in range(0, X.shape[0], step):
@@ -251,8 +256,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         """
         return self._feature_errors(self._validate(X))
 
-    def _feature_errors(self, X):
-        errors = self._squared_errors(X)
+    def _feature_errors(self, X, codes=None):
+        errors = self._squared_errors(X, codes)
         return errors / self.feature_scale_ if self.calibrate else errors
 
     def score_samples(self, X):
@@ -270,10 +275,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         X = self._validate(X)
         if isinstance(self.estimator_, VariationalAutoencoder):
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
-        errors = self._feature_errors(X).sum(axis=1)
+        codes = self.estimator_.transform(X)  # encoded once, for both terms
+        errors = self._feature_errors(X, codes).sum(axis=1)
         if self.calibrate:
-            codes = np.asarray(self.estimator_.transform(X), dtype=np.float64)
-            centred = codes - self.code_location_
+            centred = np.asarray(codes, dtype=np.float64) - self.code_location_
             errors += np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
         return -errors / X.shape[1]
 
