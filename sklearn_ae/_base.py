@@ -718,25 +718,31 @@ class _BaseAutoencoder(
         net = build_net(
             module,
             objective=self._make_objective(),
-            optimizer=self.optimizer,
-            lr=self.learning_rate_init,
-            weight_decay=self.alpha,
             batch_size=batch_size,
             max_epochs=self.max_iter,
-            device=self.device_,
             validation=self.early_stopping,
-            patience=self.n_iter_no_change,
-            tol=self.tol,
             warmup_epochs=self._stopping_warmup(),
             schedule=self._training_schedule(),
             callbacks=self.callbacks,
-            verbose=self.verbose,
             corruption=self._make_corruption(self.device_),
             shuffle_seed=shuffle_seed,
             noise_seed=noise_seed,
-            net_class=self._net_class,
+            **self._training_options(),
         )
         return net.initialize()
+
+    def _training_options(self):
+        """The net settings every training stage of this estimator shares."""
+        return dict(
+            optimizer=self.optimizer,
+            lr=self.learning_rate_init,
+            weight_decay=self.alpha,
+            device=self.device_,
+            patience=self.n_iter_no_change,
+            tol=self.tol,
+            verbose=self.verbose,
+            net_class=self._net_class,
+        )
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

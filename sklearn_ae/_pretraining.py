@@ -100,21 +100,14 @@ def pretrain_layerwise(est, train_ds, valid_ds, *, max_epochs):
         net = build_net(
             stage,
             objective=est._stage_objective(first=first, last=last),
-            optimizer=est.optimizer,
-            lr=est.learning_rate_init,
-            weight_decay=est.alpha,
             batch_size=batch_size,
             max_epochs=max_epochs,
-            device=est.device_,
             validation=stage_valid is not None,
-            patience=est.n_iter_no_change,
-            tol=est.tol,
             schedule=est._training_schedule() if last else None,
-            verbose=est.verbose,
             corruption=corruption,
             shuffle_seed=int(seeds[2 * k]),
             noise_seed=int(seeds[2 * k + 1]),
-            net_class=est._net_class,
+            **est._training_options(),
         ).initialize()
         module.train()
         net.train_epochs(stage_train, stage_valid, epochs=max_epochs, stopping=True)
