@@ -434,7 +434,7 @@ class _BaseAutoencoder(
 
     def _setting(self, name):
         """A memory setting: the estimator's parameter, or else the global one."""
-        value = getattr(self, name, None)  # None too for models pickled before it
+        value = getattr(self, name)
         return get_config()[name] if value is None else value
 
     def _check_params(self):
