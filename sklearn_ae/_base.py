@@ -120,9 +120,31 @@ _MEMORY_PARAMETERS_DOC = """    inference_batch_size : int or None, default=None
 """
 
 
+#: How ``architecture="conv"`` builds the network, in its numpydoc entry.
+_CONV_ARCHITECTURE_TEXT = """        encoder (stages of a 3x3 convolution of stride 2, which halves the
+        maps, rounding odd sizes up, and the activation), a dense layer to
+        the code, and a decoder that mirrors it with nearest-neighbour
+        up-sampling and convolutions, cropped back to the exact image size.
+        Rows stay flat; see ``image_shape``.
+"""
+
+#: The numpydoc entry of ``image_shape``.
+_IMAGE_SHAPE_DOC = """
+    image_shape : tuple of int, default=None
+        Shape of a row as an image, for ``architecture="conv"``:
+        ``(channels, height, width)`` or ``(height, width)``, each row
+        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
+        turns image arrays into such rows). None reads a row as a square
+        grayscale image when ``n_features`` is a perfect square and as a
+        1-D signal (1-D convolutions) otherwise; colour images always need
+        it (3x32x32 = 3072 values is not a square). Ignored by
+        ``architecture="mlp"``.
+"""
+
 #: The numpydoc entries of ``hidden_layer_sizes``, ``architecture`` and
 #: ``image_shape``, shared by the estimators' docstrings.
-_NETWORK_PARAMETERS_DOC = """
+_NETWORK_PARAMETERS_DOC = (
+    """
     hidden_layer_sizes : "auto", int or tuple of int, default="auto"
         Widths of the encoder's hidden layers, from the input towards the
         code; the decoder uses them in reverse. ``()`` gives a single linear
@@ -139,22 +161,10 @@ _NETWORK_PARAMETERS_DOC = """
 
     architecture : {"mlp", "conv"}, default="mlp"
         ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional
-        encoder (stages of a 3x3 convolution of stride 2, which halves the
-        maps, rounding odd sizes up, and the activation), a dense layer to
-        the code, and a decoder that mirrors it with nearest-neighbour
-        up-sampling and convolutions, cropped back to the exact image size.
-        Rows stay flat; see ``image_shape``.
-
-    image_shape : tuple of int, default=None
-        Shape of a row as an image, for ``architecture="conv"``:
-        ``(channels, height, width)`` or ``(height, width)``, each row
-        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
-        turns image arrays into such rows). None reads a row as a square
-        grayscale image when ``n_features`` is a perfect square and as a
-        1-D signal (1-D convolutions) otherwise; colour images always need
-        it (3x32x32 = 3072 values is not a square). Ignored by
-        ``architecture="mlp"``.
 """
+    + _CONV_ARCHITECTURE_TEXT
+    + _IMAGE_SHAPE_DOC
+)
 
 #: Bounds of the first hidden width that ``hidden_layer_sizes="auto"`` picks.
 AUTO_WIDTH_MIN, AUTO_WIDTH_MAX = 64, 256

@@ -7,7 +7,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import Autoencoder
-from ._base import _MEMORY_PARAMETERS_DOC
+from ._base import _CONV_ARCHITECTURE_TEXT, _IMAGE_SHAPE_DOC, _MEMORY_PARAMETERS_DOC
 from ._losses import code_penalty, jacobian_sq_norm_estimate, sigmoid_jacobian_sq_norm
 from ._pretraining import _PRETRAINING_ATTRIBUTES_DOC, _PRETRAINING_PARAMETERS_DOC
 
@@ -48,22 +48,7 @@ class ContractiveAutoencoder(Autoencoder):
         Jacobian of the encoder, which for a convolutional encoder costs a
         backward pass per code unit, so ``"conv"`` raises a ValueError (the
         parameter exists for a uniform grid). ``"conv"`` would be a convolutional
-        encoder (stages of a 3x3 convolution of stride 2, which halves the
-        maps, rounding odd sizes up, and the activation), a dense layer to
-        the code, and a decoder that mirrors it with nearest-neighbour
-        up-sampling and convolutions, cropped back to the exact image size.
-        Rows stay flat; see ``image_shape``.
-
-    image_shape : tuple of int, default=None
-        Shape of a row as an image, for ``architecture="conv"``:
-        ``(channels, height, width)`` or ``(height, width)``, each row
-        flat in channel-first order (:func:`~sklearn_ae.flatten_images`
-        turns image arrays into such rows). None reads a row as a square
-        grayscale image when ``n_features`` is a perfect square and as a
-        1-D signal (1-D convolutions) otherwise; colour images always need
-        it (3x32x32 = 3072 values is not a square). Ignored by
-        ``architecture="mlp"``.
-
+""" + _CONV_ARCHITECTURE_TEXT + _IMAGE_SHAPE_DOC + """
     activation : {"identity", "logistic", "tanh", "relu"}, default="relu"
         Activation of the hidden layers.
 
