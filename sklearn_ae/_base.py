@@ -120,6 +120,16 @@ _MEMORY_PARAMETERS_DOC = """    inference_batch_size : int or None, default=None
 """
 
 
+#: The numpydoc entry of ``hidden_layer_sizes`` for dense (MLP) networks.
+_HIDDEN_LAYER_SIZES_MLP_DOC = """    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
+        Widths of the encoder's hidden layers, from the input towards the
+        code; the decoder uses them in reverse. ``()`` gives a single linear
+        map each way. ``"auto"`` resolves the widths from the data
+        (``hidden_layer_sizes_``): a first layer twice the number of
+        features, within [64, 256], and a second of half that width while
+        the first is more than 8 times wider than the code.
+"""
+
 #: How ``architecture="conv"`` builds the network, in its numpydoc entry.
 _CONV_ARCHITECTURE_TEXT = """        encoder (stages of a 3x3 convolution of stride 2, which halves the
         maps, rounding odd sizes up, and the activation), a dense layer to
@@ -144,15 +154,9 @@ _IMAGE_SHAPE_DOC = """
 #: The numpydoc entries of ``hidden_layer_sizes``, ``architecture`` and
 #: ``image_shape``, shared by the estimators' docstrings.
 _NETWORK_PARAMETERS_DOC = (
-    """
-    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
-        Widths of the encoder's hidden layers, from the input towards the
-        code; the decoder uses them in reverse. ``()`` gives a single linear
-        map each way. ``"auto"`` resolves the widths from the data
-        (``hidden_layer_sizes_``): a first layer twice the number of
-        features, within [64, 256], and a second of half that width while
-        the first is more than 8 times wider than the code.
-        With ``architecture="conv"`` they are the channels of the encoder's
+    "\n"
+    + _HIDDEN_LAYER_SIZES_MLP_DOC
+    + """        With ``architecture="conv"`` they are the channels of the encoder's
         convolutional stages (at least one), and ``"auto"`` gives stages of
         32 channels, one more (at most 3) while the maps it leaves are at
         least 4 pixels on their shortest side: 8x8 digits and 5x7 glyphs

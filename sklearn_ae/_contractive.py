@@ -7,7 +7,12 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import Autoencoder
-from ._base import _CONV_ARCHITECTURE_TEXT, _IMAGE_SHAPE_DOC, _MEMORY_PARAMETERS_DOC
+from ._base import (
+    _CONV_ARCHITECTURE_TEXT,
+    _HIDDEN_LAYER_SIZES_MLP_DOC,
+    _IMAGE_SHAPE_DOC,
+    _MEMORY_PARAMETERS_DOC,
+)
 from ._losses import code_penalty, jacobian_sq_norm_estimate, sigmoid_jacobian_sq_norm
 from ._pretraining import _PRETRAINING_ATTRIBUTES_DOC, _PRETRAINING_PARAMETERS_DOC
 
@@ -35,14 +40,7 @@ class ContractiveAutoencoder(Autoencoder):
         Number of latent units (the width of the codes). It may exceed
         ``n_features`` (an over-complete code).
 
-    hidden_layer_sizes : "auto", int or tuple of int, default="auto"
-        Widths of the encoder's hidden layers, from the input towards the
-        code; the decoder uses them in reverse. ``()`` gives a single linear
-        map each way. ``"auto"`` resolves the widths from the data
-        (``hidden_layer_sizes_``): a first layer twice the number of
-        features, within [64, 256], and a second of half that width while
-        the first is more than 8 times wider than the code.
-
+""" + _HIDDEN_LAYER_SIZES_MLP_DOC + """
     architecture : {"mlp", "conv"}, default="mlp"
         Only ``"mlp"`` is supported: the contractive penalty needs the
         Jacobian of the encoder, which for a convolutional encoder costs a
