@@ -15,7 +15,9 @@ import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator
+from skorch.callbacks import Callback
 
 import sklearn_ae
 from sklearn_ae._base import _BaseAutoencoder
@@ -237,3 +239,13 @@ def fingerprints():
             digest.update(value.numpy().tobytes())
         lines.append(f"{cls.__name__} {digest.hexdigest()}")
     return "\n".join(lines)
+
+
+class ThreadCount(Callback):
+    """Records torch's thread count at each epoch in one list, shared by its
+    clones and by in-process workers (clear ``seen`` before use)."""
+
+    seen = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.seen.append(torch.get_num_threads())

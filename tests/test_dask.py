@@ -5,9 +5,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
-from skorch.callbacks import Callback
 
-from _estimators import make
+from _estimators import ThreadCount, make
 from sklearn_ae import Autoencoder, dask_apply
 
 da = pytest.importorskip("dask.array")
@@ -101,25 +100,16 @@ def test_grid_search_under_the_dask_joblib_backend_equals_sequential(client):
     )
 
 
-class _ThreadCount(Callback):
-    """Records torch's thread count at each epoch (the in-process workers share it)."""
-
-    seen = []
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.seen.append(torch.get_num_threads())
-
-
 def test_fits_on_a_multithreaded_worker_share_its_cores_and_match_sequential():
     """Two fits at once on a 2-thread worker: torch threads n // 2 each, same scores."""
     import joblib
     from sklearn.model_selection import GridSearchCV
 
-    seen = _ThreadCount.seen
+    seen = ThreadCount.seen
     seen.clear()
     X = (load_digits().data[:300] / 16.0).astype(np.float32)
     grid = {"n_components": [2, 4]}
-    est = make(Autoencoder, callbacks=[_ThreadCount()])
+    est = make(Autoencoder, callbacks=[ThreadCount()])
     budget = max(1, torch.get_num_threads() // 2)
     before = torch.get_num_threads()
     try:

@@ -10,9 +10,8 @@ import threading
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 
-from _estimators import ARCHITECTURES, ESTIMATORS, architecture_id, data_for, make
+from _estimators import ARCHITECTURES, ESTIMATORS, ThreadCount, architecture_id, data_for, make
 
 #: Pairs of fits run concurrently per estimator; interleaving showed up in
 #: every pair before the fits owned their generators (0 of 12 identical).
@@ -91,15 +90,6 @@ def test_grid_search_under_the_threading_backend_equals_sequential_bitwise(case)
         np.testing.assert_array_equal(parallel.cv_results_[key], sequential.cv_results_[key])
 
 
-class _ThreadCount(Callback):
-    """Records torch's thread count at each epoch, in a list shared by clones."""
-
-    seen = []
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.seen.append(torch.get_num_threads())
-
-
 def test_fits_in_joblib_worker_threads_use_one_torch_thread_and_restore_it(small_X):
     import joblib
     from sklearn.model_selection import GridSearchCV
@@ -107,7 +97,7 @@ def test_fits_in_joblib_worker_threads_use_one_torch_thread_and_restore_it(small
     from sklearn_ae import Autoencoder
 
     before = torch.get_num_threads()
-    counter = _ThreadCount()
+    counter = ThreadCount()
     counter.seen.clear()
     est = Autoencoder(n_components=2, max_iter=2, callbacks=[counter], random_state=0)
     search = GridSearchCV(est, {"learning_rate_init": [1e-3, 1e-2]}, cv=2, n_jobs=2)
@@ -122,7 +112,7 @@ def test_fits_in_joblib_worker_threads_use_one_torch_thread_and_restore_it(small
 def test_fit_in_a_thread_of_the_users_own_keeps_torchs_count(small_X):
     from sklearn_ae import Autoencoder
 
-    counter = _ThreadCount()
+    counter = ThreadCount()
     counter.seen.clear()
     seen_outside = []
 
