@@ -380,6 +380,9 @@ class _BaseAutoencoder(
     #: The net class the build stage uses: a subclass of ``AutoencoderNet``
     #: (e.g. mixed with skorch's ``AccelerateMixin``) can be set here.
     _net_class = AutoencoderNet
+    #: Whether training may take the autograd-free step where it applies
+    #: (see ``_fast``); a seam for tests comparing it with the general path.
+    _fast_training = True
 
     @abstractmethod
     def __init__(
@@ -756,6 +759,7 @@ class _BaseAutoencoder(
             tol=self.tol,
             verbose=self.verbose,
             net_class=self._net_class,
+            fast=self._fast_training,
         )
 
     def _batch_size(self, n_samples):

@@ -34,9 +34,11 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.helper import predefined_split
 from skorch.history import History
+from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
 from ._exceptions import DivergenceError
+from ._fast import plain_step
 from ._threads import thread_budget
 from ._scaling import dense_rows
 
@@ -47,18 +49,24 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 
-#: Built-in optimizers with a fused CUDA kernel (one launch for all parameters).
-_FUSED_ON_CUDA = {"adam", "adamw", "sgd"}
+#: Optimizers whose ``step`` needs no closure (the built-in ones).
+_CLOSURE_FREE = tuple(OPTIMIZERS.values())
+
+#: Built-in optimizers with a fused kernel (one kernel for all parameters),
+#: on the CPU and on CUDA.
+_FUSED = {"adam", "adamw", "sgd"}
 
 
 def _optimizer_speedups(name, device):
     """Keyword arguments selecting a built-in optimizer's fastest kernels.
 
-    Fused kernels on CUDA; on the CPU the ``foreach`` (multi-tensor)
-    implementation, which measured 5-25% faster per fit than torch's CPU
-    default (see ``benchmarks/README.md``). Neither changes the maths.
+    Fused kernels where torch has one (Adam, AdamW, SGD, on the CPU and on
+    CUDA), else the ``foreach`` (multi-tensor) implementation; both measured
+    faster per fit than torch's default loop over parameters (see
+    ``benchmarks/README.md``). Neither changes the maths; the fused kernel
+    rounds differently, within float32 precision of the others.
     """
-    if device.type == "cuda" and name in _FUSED_ON_CUDA:
+    if name in _FUSED:
         return {"optimizer__fused": True}
     return {"optimizer__foreach": True}
 
@@ -222,6 +230,10 @@ class AutoencoderNet(NeuralNet):
     validation : bool
         Whether epochs are scored on a validation set (``train_split`` is
         then set for each call of ``partial_fit``).
+    fast : bool
+        Whether training steps may take the autograd-free step of
+        :mod:`sklearn_ae._fast` where it applies (the module and objective
+        decide); False always runs skorch's step (autograd).
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
@@ -235,6 +247,7 @@ class AutoencoderNet(NeuralNet):
         shuffle_seed=0,
         noise_seed=0,
         validation=False,
+        fast=True,
         **kwargs,
     ):
         super().__init__(module, criterion=torch.nn.MSELoss, **kwargs)
@@ -243,6 +256,7 @@ class AutoencoderNet(NeuralNet):
         self.shuffle_seed = shuffle_seed
         self.noise_seed = noise_seed
         self.validation = validation
+        self.fast = fast
 
     def initialize(self):
         super().initialize()
@@ -252,6 +266,7 @@ class AutoencoderNet(NeuralNet):
         )
         self.term_sums_, self.term_count_ = {}, 0
         self.objective_terms_ = []
+        self.fast_step_ = plain_step(self.module_, self.objective) if self.fast else None
         return self
 
     # ------------------------------------------------------------------
@@ -335,6 +350,71 @@ class AutoencoderNet(NeuralNet):
             return super().get_iterator(dataset, training=training)
         return _Batches(self, dataset, training)
 
+    def initialize_history(self):
+        if self.history_ is None:
+            self.history_ = _History()
+        else:
+            self.history_.clear()
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        # skorch's notify, calling only the callbacks that implement the
+        # method (the others inherit Callback's no-op): on small data the
+        # no-op calls, five rounds per step over every callback, cost as
+        # much as the step's arithmetic.
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in self._listeners(method_name):
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def _listeners(self, method_name):
+        callbacks = self.callbacks_
+        cache = self.__dict__.get("_listener_cache")
+        if cache is None or cache[0] is not callbacks or len(cache[1]) != len(callbacks):
+            cache = (callbacks, [cb for _, cb in callbacks], {})
+            self.__dict__["_listener_cache"] = cache
+        listeners = cache[2].get(method_name)
+        if listeners is None:
+            no_op = getattr(Callback, method_name, None)
+            listeners = [
+                cb
+                for cb in cache[1]
+                if no_op is None or getattr(type(cb), method_name, None) is not no_op
+            ]
+            cache[2][method_name] = listeners
+        return listeners
+
+    def train_step(self, batch, **fit_params):
+        if (
+            self.fast_step_ is None
+            or fit_params
+            or self._optimizers != ["optimizer"]
+            or self.optimizer not in _CLOSURE_FREE
+        ):
+            return super().train_step(batch, **fit_params)
+        # skorch's train_step, without the closure (no built-in optimizer
+        # needs one) and with gradients written, not accumulated, by the
+        # step: no zeroing pass either.
+        step = self.train_step_single(batch)
+        if self._listeners("on_grad_computed"):
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                batch=batch,
+                training=True,
+            )
+        self.optimizer_.step()
+        return step
+
+    def train_step_single(self, batch, **fit_params):
+        if self.fast_step_ is None or fit_params:
+            return super().train_step_single(batch, **fit_params)
+        if self.fast_step_.module is not self.module_:  # re-initialised since
+            self.fast_step_ = plain_step(self.module_, self.objective)
+            return self.train_step_single(batch)
+        xb, yb = batch
+        loss, y_pred = self.fast_step_(xb, yb)
+        return {"loss": loss, "y_pred": y_pred}
+
     def infer(self, x, **fit_params):
         # A module that samples in training (the VAE) draws from the fit's
         # own generator, never torch's process-wide one.
@@ -409,7 +489,7 @@ class AutoencoderNet(NeuralNet):
         self.stopper_.set_state(state["stopper"])
         self.batch_size = state["batch_size"]
         if "history" in state:
-            self.history = History(copy.deepcopy(state["history"]))
+            self.history = _History(copy.deepcopy(state["history"]))
         else:
             del self.history[state["history_length"] :]
         self.epochs_completed_ = state["epochs_completed"]
@@ -439,6 +519,7 @@ def build_net(
     shuffle_seed=0,
     noise_seed=0,
     net_class=AutoencoderNet,
+    fast=True,
 ):
     """Assemble the net that trains ``module``: optimizer, callbacks, policy.
 
@@ -476,6 +557,8 @@ def build_net(
     net_class : type
         ``AutoencoderNet`` or a subclass (e.g. mixed with skorch's
         ``AccelerateMixin``).
+    fast : bool
+        See :class:`AutoencoderNet`.
 
     Returns
     -------
@@ -507,6 +590,7 @@ def build_net(
         shuffle_seed=shuffle_seed,
         noise_seed=noise_seed,
         validation=validation,
+        fast=fast,
         optimizer=optimizer,
         lr=lr,
         optimizer__weight_decay=weight_decay,
@@ -546,6 +630,27 @@ class _Batches:
             yield xb, yb
 
 
+class _History(History):
+    """skorch's ``History``, with ``history[i]`` for an int ``i`` read directly.
+
+    skorch resolves every index, including the ``history[-1]`` its loop
+    uses three times a step to record batch values, through its slicing
+    machinery, which first copies the list of all epochs: on small data
+    that costs more than the rest of the step's bookkeeping, and it grows
+    with the number of epochs. Every other index is skorch's.
+    """
+
+    def __getitem__(self, i):
+        if type(i) is int:
+            return list.__getitem__(self, i)
+        return super().__getitem__(i)
+
+
+def _current_epoch(history):
+    """The history's last epoch row (a dict), without ``History``'s indexing."""
+    return list.__getitem__(history, -1)
+
+
 class _EpochMeanLoss(PassthroughScoring):
     """skorch's ``PassthroughScoring``: the epoch's batch losses averaged,
     weighted by batch size, read from the history's batch rows in one pass.
@@ -554,7 +659,8 @@ class _EpochMeanLoss(PassthroughScoring):
     def on_epoch_end(self, net, **kwargs):
         size_key = ("train" if self.on_train else "valid") + "_batch_size"
         total = weight = 0.0
-        for row in net.history[-1, "batches"]:
+        epoch = _current_epoch(net.history)
+        for row in epoch["batches"]:
             if self.name not in row:
                 continue
             total += row[self.name] * row[size_key]
@@ -565,9 +671,9 @@ class _EpochMeanLoss(PassthroughScoring):
         is_best = self._is_best_score(score)
         if is_best:
             self.best_score_ = score
-        net.history.record(self.name, score)
+        epoch[self.name] = score
         if is_best is not None:
-            net.history.record(self.name + "_best", bool(is_best))
+            epoch[self.name + "_best"] = bool(is_best)
 
 
 class Stopper(Callback):
@@ -622,7 +728,7 @@ class Stopper(Callback):
         epoch = len(net.history)
         if epoch <= self.warmup_epochs:
             self.misses_, self.best_score_ = 0, math.inf
-        score = net.history[-1, self.monitor]
+        score = _current_epoch(net.history)[self.monitor]
         if score < self.best_score_ - self.tol:
             self.misses_ = 0
             self.best_score_ = score
@@ -693,9 +799,9 @@ class EpochGuard(Callback):
         net.term_sums_, net.term_count_ = {}, 0
 
     def on_epoch_end(self, net, **kwargs):
-        row = net.history[-1]
+        row = _current_epoch(net.history)
         for name, total in net.term_sums_.items():
-            net.history.record(name, float(total) / max(net.term_count_, 1))
+            row[name] = float(total) / max(net.term_count_, 1)
         net.objective_terms_ = list(net.term_sums_)
         for key in ("train_loss", "valid_loss"):
             value = row.get(key)

@@ -1,0 +1,195 @@
+"""The autograd-free training step (``sklearn_ae._fast``) and the fused
+optimizer kernels: same maths as the general path, to a stated tolerance.
+
+Tolerances: one step's gradients agree with autograd's to float32 rounding
+(relative 1e-5 of the largest entry); a whole fit's codes agree to 1e-3
+(rounding differences are amplified by the training dynamics, so a fit is
+compared after few epochs, where they stay at the 1e-5 level).
+"""
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_ae import (
+    Autoencoder,
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
+from sklearn_ae import _base
+from sklearn_ae._fast import plain_step
+from sklearn_ae._losses import ReconstructionObjective, code_penalty, l1_activity
+from sklearn_ae._modules import LayerStage, MLPAutoencoderModule, build_module, make_activation
+
+GRAD_RTOL = 1e-5
+
+
+@pytest.fixture
+def digits_X(digits):
+    return digits[0][:300]
+
+
+def _module(sizes=(6,), **kwargs):
+    return build_module(
+        lambda: MLPAutoencoderModule(5, sizes, 3, **kwargs), torch.Generator().manual_seed(0)
+    )
+
+
+def _batch(n=11, seed=1):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 5, generator=g)
+    return x, torch.sigmoid(x)  # a target in (0, 1), as BCE needs
+
+
+def _autograd_grads(module, objective, x, target):
+    module.zero_grad(set_to_none=True)
+    loss, _ = objective(module(x), target)
+    loss.backward()
+    return loss.detach(), {n: p.grad.clone() for n, p in module.named_parameters()}
+
+
+def _fast_grads(module, objective, x, target):
+    step = plain_step(module, objective)
+    assert step is not None
+    module.zero_grad(set_to_none=True)
+    loss, output = step(x, target)
+    return loss, {n: p.grad.clone() for n, p in module.named_parameters()}, output
+
+
+def _assert_close_grads(fast, auto):
+    assert fast.keys() == auto.keys()
+    for name in auto:
+        scale = auto[name].abs().max().item() or 1.0
+        torch.testing.assert_close(fast[name], auto[name], rtol=0, atol=GRAD_RTOL * scale)
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("code_activation", ["identity", "logistic", "relu"])
+@pytest.mark.parametrize(
+    "loss, output_activation",
+    [("mse", "identity"), ("mse", "logistic"), ("mse", "tanh"), ("bce", "logistic")],
+)
+@pytest.mark.parametrize("trim", [0.0, 0.25])
+def test_gradients_equal_autograd(activation, code_activation, loss, output_activation, trim):
+    module = _module((7, 4), activation=activation, code_activation=code_activation,
+                     output_activation=output_activation)
+    objective = ReconstructionObjective(loss, make_activation(output_activation), trim=trim)
+    x, target = _batch()
+    auto_loss, auto = _autograd_grads(module, objective, x, target)
+    fast_loss, fast, output = _fast_grads(module, objective, x, target)
+    torch.testing.assert_close(fast_loss, auto_loss, rtol=1e-6, atol=1e-7)
+    _assert_close_grads(fast, auto)
+    with torch.no_grad():
+        torch.testing.assert_close(output["code"], module.encode(x))
+        torch.testing.assert_close(output["logits"], module(x)["logits"])
+
+
+@pytest.mark.parametrize("k", [0, 1])
+def test_gradients_of_a_pretraining_stage_equal_autograd(k):
+    stage = LayerStage(_module((6,)), k)
+    width = stage.encoder_layers[0].in_features
+    x = torch.randn(9, width, generator=torch.Generator().manual_seed(3))
+    objective = ReconstructionObjective("mse", make_activation("identity"))
+    auto_loss, auto = _autograd_grads(stage, objective, x, x)
+    fast_loss, fast, _ = _fast_grads(stage, objective, x, x)
+    torch.testing.assert_close(fast_loss, auto_loss)
+    _assert_close_grads(fast, auto)
+
+
+def test_the_step_stands_aside_where_it_does_not_apply():
+    plain = ReconstructionObjective("mse", make_activation("identity"))
+    assert plain_step(_module(), plain) is not None
+    penalised = ReconstructionObjective(
+        "mse", make_activation("identity"), penalty=code_penalty(lambda o, *a: l1_activity(o["code"]), 0.1, "l1")
+    )
+    assert plain_step(_module(), penalised) is None
+    assert plain_step(_module(topk=2), plain) is None
+    assert plain_step(_module(tied_weights=True), plain) is None
+
+
+def _fit(est_class, X, *, fast, monkeypatch, **params):
+    monkeypatch.setattr(_base._BaseAutoencoder, "_fast_training", fast)
+    return est_class(max_iter=5, random_state=0, **params).fit(X)
+
+
+@pytest.mark.parametrize(
+    "est_class, params, takes_it",
+    [
+        (Autoencoder, {}, True),
+        (Autoencoder, {"loss": "bce"}, True),
+        (Autoencoder, {"trim_fraction": 0.1}, True),
+        (Autoencoder, {"tied_weights": True}, False),
+        (Autoencoder, {"architecture": "conv", "image_shape": (8, 8)}, False),
+        (DenoisingAutoencoder, {}, True),
+        (SparseAutoencoder, {}, False),
+        (ContractiveAutoencoder, {}, False),
+        (VariationalAutoencoder, {}, False),
+    ],
+)
+def test_which_estimators_take_the_fast_step(digits_X, est_class, params, takes_it, monkeypatch):
+    fast = _fit(est_class, digits_X, fast=True, monkeypatch=monkeypatch, n_components=4, **params)
+    assert (fast.net_.fast_step_ is not None) is takes_it
+    if not takes_it:
+        return
+    general = _fit(est_class, digits_X, fast=False, monkeypatch=monkeypatch, n_components=4, **params)
+    assert general.net_.fast_step_ is None
+    np.testing.assert_allclose(fast.transform(digits_X), general.transform(digits_X), atol=1e-3)
+    np.testing.assert_allclose(
+        fast.net_.history[:, "train_loss"], general.net_.history[:, "train_loss"], rtol=1e-4
+    )
+
+
+def test_the_fast_step_is_seeded_like_the_general_one(digits_X):
+    a = Autoencoder(n_components=3, max_iter=3, random_state=4).fit(digits_X)
+    b = Autoencoder(n_components=3, max_iter=3, random_state=4).fit(digits_X)
+    assert a.net_.fast_step_ is not None
+    np.testing.assert_array_equal(a.transform(digits_X), b.transform(digits_X))
+
+
+def test_layerwise_pretraining_takes_the_fast_step(digits_X, monkeypatch):
+    steps = []
+    original = plain_step
+
+    def spy(module, objective):
+        step = original(module, objective)
+        steps.append((type(module).__name__, step is not None))
+        return step
+
+    monkeypatch.setattr("sklearn_ae._net.plain_step", spy)
+    Autoencoder(
+        n_components=3, hidden_layer_sizes=(16,), pretraining="layerwise", max_iter=2, random_state=0
+    ).fit(digits_X)
+    assert ("LayerStage", True) in steps and ("MLPAutoencoderModule", True) in steps
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_fused_kernels_agree_with_the_foreach_ones(digits_X, optimizer, monkeypatch):
+    fused = Autoencoder(n_components=4, optimizer=optimizer, max_iter=5, random_state=0).fit(digits_X)
+    assert fused.net_.optimizer_.defaults["fused"] is True
+    monkeypatch.setattr(
+        "sklearn_ae._net._optimizer_speedups", lambda name, device: {"optimizer__foreach": True}
+    )
+    foreach = Autoencoder(n_components=4, optimizer=optimizer, max_iter=5, random_state=0).fit(digits_X)
+    assert foreach.net_.optimizer_.defaults["foreach"] is True
+    np.testing.assert_allclose(fused.transform(digits_X), foreach.transform(digits_X), atol=1e-3)
+
+
+def test_user_gradient_callbacks_see_the_fast_steps_gradients(digits_X):
+    # 300 rows in batches of 100: three steps an epoch.
+    from skorch.callbacks import Callback
+
+    class GradNorms(Callback):
+        def initialize(self):
+            self.norms = []
+            return self
+
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            self.norms.append(sum(float(p.grad.norm()) for _, p in named_parameters))
+
+    cb = GradNorms()
+    est = Autoencoder(n_components=3, max_iter=2, batch_size=100, random_state=0, callbacks=[cb])
+    est.fit(digits_X)
+    assert est.net_.fast_step_ is not None
+    assert len(cb.norms) == 2 * 3 and all(n > 0 for n in cb.norms)
