@@ -1,15 +1,23 @@
-"""Training speed: ``Autoencoder.fit`` against a hand-written torch loop.
+"""Training speed: ``fit`` against hand-written torch loops and scikit-learn.
 
-Both sides train the same module class from the same seed with the same
-optimizer (class and every hyperparameter, read from the fitted net), batch
-size, number of epochs and loss function. The raw loop gets its data as a
-tensor already standardised and on the device, draws a fresh permutation
-each epoch and slices batches from it; ``fit`` starts from a NumPy array and
-pays for validation, standardisation and the copy to the device. Runs
-alternate (ours, raw, ours, raw, ...) in one process and the table reports
-medians and their ratio.
+Three CPU tables, runs alternating in one process (ours, reference, ours,
+...), medians reported:
 
-With CUDA present a second table compares samples per second on the
+1. Small data (the 5x7 font's 32 x 35, digits): ``Autoencoder.fit`` against
+   the *naive* raw loop (autograd, torch's default Adam kernel) and against
+   scikit-learn's ``MLPRegressor`` with the same layers, batch size and
+   epochs (``fit(X, X)``, standardised float32 rows).
+2. Every model family and option on digits against a hand-written loop of
+   the same maths: the estimator's own module class, initialisation,
+   objective, corruption and schedule, optimizer (class and every
+   hyperparameter, kernel included, read from the fitted net), batch size
+   and epochs, data already a standardised tensor, a fresh ``randperm``
+   each epoch. Layer-wise pretraining is a loop per stage, then the
+   end-to-end loop.
+3. 20,000 x 784 against the same raw loop, and the peak RSS of each, each
+   run in a fresh process (``ru_maxrss``).
+
+With CUDA present a fourth table compares samples per second on the
 784-1000-500-250-30 autoencoder (70,000 x 784 rows, batch 1024) against the
 raw device-resident loop and against skorch's default data path (a
 DataLoader collating NumPy rows, copying batch by batch). Without CUDA that
@@ -21,6 +29,9 @@ Run ``python benchmarks/bench_fit.py`` (``--quick`` for a smoke test).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import json
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -28,38 +39,65 @@ import torch
 from _common import alternate, machine, median, print_table, sync
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
 
-from sklearn_ae import Autoencoder
+from sklearn_ae import (
+    Autoencoder,
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+)
+from sklearn_ae._modules import LayerStage, stage_inputs
 
 
-def make_cases(quick):
+def font_like():
     rng = np.random.RandomState(0)
-    font_like = (rng.rand(32, 35) > 0.6).astype(np.float32)
-    digits = (load_digits().data / 16.0).astype(np.float32)
-    n_large = 2_000 if quick else 20_000
+    return (rng.rand(32, 35) > 0.6).astype(np.float32)
+
+
+def digits():
+    return (load_digits().data / 16.0).astype(np.float32)
+
+
+def large(n):
+    rng = np.random.RandomState(0)
     basis = rng.normal(size=(20, 784)).astype(np.float32)
-    large = np.tanh(rng.normal(size=(n_large, 20)).astype(np.float32) @ basis)
-    large += 0.1 * rng.normal(size=large.shape).astype(np.float32)
+    X = np.tanh(rng.normal(size=(n, 20)).astype(np.float32) @ basis)
+    return X + 0.1 * rng.normal(size=X.shape).astype(np.float32)
+
+
+def small_cases():
+    # name, X, (hidden widths, code width), batch size, epochs
     return [
-        # name, X, estimator params, epochs
-        ("small 32x35", font_like, dict(hidden_layer_sizes=(16,), n_components=2), 200),
-        ("medium digits 1797x64", digits, dict(hidden_layer_sizes=(100,), n_components=8), 50),
-        (
-            f"large {n_large}x784",
-            large,
-            dict(hidden_layer_sizes=(256, 64), n_components=16, batch_size=256),
-            1 if quick else 3,
-        ),
+        ("font 32x35", font_like(), ((16,), 2), 32, 200),
+        ("digits 1797x64", digits(), ((100,), 8), 200, 50),
+        ("digits 1797x64, 32 wide", digits(), ((32,), 8), 128, 20),
     ]
 
 
-def fit_ours(X, params, epochs, device):
+#: Every family and option on digits: (name, class, parameters).
+FAMILIES = [
+    ("Autoencoder", Autoencoder, {}),
+    ("Autoencoder loss=bce", Autoencoder, {"loss": "bce"}),
+    ("Autoencoder tied_weights", Autoencoder, {"tied_weights": True}),
+    ("Autoencoder trim_fraction=0.1", Autoencoder, {"trim_fraction": 0.1}),
+    ("Autoencoder conv", Autoencoder, {"architecture": "conv", "image_shape": (8, 8)}),
+    ("Autoencoder layerwise", Autoencoder, {"pretraining": "layerwise", "hidden_layer_sizes": (64, 32)}),
+    ("DenoisingAutoencoder", DenoisingAutoencoder, {}),
+    ("SparseAutoencoder", SparseAutoencoder, {}),
+    ("ContractiveAutoencoder", ContractiveAutoencoder, {}),
+    ("VariationalAutoencoder", VariationalAutoencoder, {}),
+]
+
+
+def fit_ours(est_class, X, params, epochs, device="cpu"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        est = Autoencoder(
+        est = est_class(
             **params,
             max_iter=epochs,
-            n_iter_no_change=epochs,
+            n_iter_no_change=10**6,
             random_state=0,
             device=device,
         ).fit(X)
@@ -67,27 +105,61 @@ def fit_ours(X, params, epochs, device):
     return est
 
 
-def raw_loop(est, Xt, epochs):
-    """The reference: a plain torch loop over the estimator's own parts."""
+def _optimizer(est, params, naive):
     ref = est.net_.optimizer_
+    options = dict(ref.defaults)
+    if naive:  # torch's default kernel: a Python loop over the parameters
+        options.update(fused=None, foreach=None)
+    return type(ref)(params, **options)
+
+
+def _train(est, module, objective, Xt, epochs, *, naive=False, corruption=None, schedule=None):
+    """The reference loop: one objective, one optimizer, shuffled batches."""
+    optimizer = _optimizer(est, module.parameters(), naive)
     n, batch_size = Xt.shape[0], est.net_.batch_size
-    torch.manual_seed(0)
-    module = est._make_module(Xt.shape[1]).to(Xt.device)
-    optimizer = type(ref)(module.parameters(), **ref.defaults)
-    objective = est._make_objective()
-    generator = torch.Generator().manual_seed(0)
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=generator).to(Xt.device)
+    shuffle = torch.Generator().manual_seed(0)
+    noise = torch.Generator(device=Xt.device).manual_seed(0)
+    module.train()
+    for epoch in range(1, epochs + 1):
+        if schedule is not None:
+            schedule(module, epoch)
+        order = torch.randperm(n, generator=shuffle).to(Xt.device)
         total = torch.zeros((), device=Xt.device)
         for start in range(0, n, batch_size):
             xb = Xt.index_select(0, order[start : start + batch_size])
+            xin = xb if corruption is None else corruption(xb, noise)
             optimizer.zero_grad()
-            loss, _ = objective(module(xb), xb)
+            output = module(xin, generator=noise)
+            loss, _ = objective(output, xb, x=xin, module=module, epoch=epoch, generator=noise)
             loss.backward()
             optimizer.step()
             total += loss.detach() * xb.shape[0]
         float(total) / n  # one host sync per epoch, as a loss log needs
     return module
+
+
+def raw_loop(est, Xt, epochs, naive=False):
+    """A hand-written loop of ``est``'s maths over its own parts."""
+    torch.manual_seed(0)
+    module = est._make_module(Xt.shape[1]).to(Xt.device)
+    if getattr(est, "pretraining", None) == "layerwise":
+        n_layers = len(module.encoder_layers)
+        for k in range(n_layers):
+            stage = LayerStage(module, k)
+            with torch.no_grad():
+                inputs = stage_inputs(module, k, Xt)
+            objective = est._stage_objective(first=k == 0, last=k == n_layers - 1)
+            _train(est, stage, objective, inputs, epochs, naive=naive)
+    return _train(
+        est,
+        module,
+        est._make_objective(),
+        Xt,
+        epochs,
+        naive=naive,
+        corruption=est._make_corruption(Xt.device),
+        schedule=est._training_schedule(),
+    )
 
 
 def model_space(est, X, device):
@@ -96,26 +168,121 @@ def model_space(est, X, device):
     return torch.as_tensor(np.ascontiguousarray(Xm, dtype=np.float32), device=device)
 
 
-def bench_cpu_vs_raw(cases, devices, repeats):
+def mlp_regressor(Xm, hidden, code, batch_size, epochs):
+    """scikit-learn's numpy MLP with the same layers, trained as ``fit(X, X)``."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPRegressor(
+            hidden_layer_sizes=(*hidden, code, *hidden[::-1]),
+            batch_size=batch_size,
+            max_iter=epochs,
+            tol=0.0,
+            n_iter_no_change=10**6,
+            random_state=0,
+        ).fit(Xm, Xm)
+
+
+def bench_small(repeats, quick):
     rows = []
-    for device in devices:
-        for name, X, params, epochs in cases:
-            est = fit_ours(X, params, epochs, device)
-            Xt = model_space(est, X, device)
-            times = alternate(
-                {
-                    "ours": lambda: fit_ours(X, params, epochs, device),
-                    "raw": lambda: raw_loop(est, Xt, epochs),
-                },
-                repeats,
-            )
-            ours, raw = median(times["ours"]), median(times["raw"])
-            rows.append(
-                [device, name, epochs, est.net_.batch_size, ours, raw, ours / raw]
-            )
+    for name, X, (hidden, code), batch_size, epochs in small_cases():
+        epochs = max(1, epochs // 10) if quick else epochs
+        params = dict(hidden_layer_sizes=hidden, n_components=code, batch_size=batch_size)
+        est = fit_ours(Autoencoder, X, params, epochs)
+        Xt = model_space(est, X, "cpu")
+        Xm = Xt.numpy()
+        times = alternate(
+            {
+                "ours": lambda: fit_ours(Autoencoder, X, params, epochs),
+                "naive": lambda: raw_loop(est, Xt, epochs, naive=True),
+                "mlp": lambda: mlp_regressor(Xm, hidden, code, batch_size, epochs),
+            },
+            repeats,
+        )
+        m = {k: median(v) for k, v in times.items()}
+        rows.append(
+            [name, epochs, batch_size, m["ours"], m["naive"], m["mlp"],
+             m["ours"] / m["naive"], m["ours"] / m["mlp"]]
+        )
     print_table(
         rows,
-        ["device", "case", "epochs", "batch", "fit s", "raw loop s", "fit / raw"],
+        ["case", "epochs", "batch", "fit s", "naive loop s", "MLPRegressor s",
+         "fit / naive", "fit / MLPRegressor"],
+    )
+
+
+def bench_families(repeats, quick):
+    X = digits()
+    epochs = 2 if quick else 20
+    rows = []
+    for name, est_class, params in FAMILIES:
+        est = fit_ours(est_class, X, params, epochs)
+        Xt = model_space(est, X, "cpu")
+        times = alternate(
+            {
+                "ours": lambda: fit_ours(est_class, X, params, epochs),
+                "raw": lambda: raw_loop(est, Xt, epochs),
+            },
+            repeats,
+        )
+        ours, raw = median(times["ours"]), median(times["raw"])
+        fast = "yes" if est.net_.fast_step_ is not None else "no"
+        rows.append([name, fast, est.net_.batch_size, ours, raw, ours / raw])
+    print_table(rows, ["digits, 20 epochs", "fast step", "batch", "fit s", "raw loop s", "fit / raw"])
+
+
+_PEAK_SCRIPT = """
+import json, resource, sys
+sys.path.insert(0, {here!r})
+import torch
+import bench_fit as b
+torch.set_num_threads({threads})
+X = b.large({n})
+params = dict(hidden_layer_sizes=(256, 64), n_components=16, batch_size=256)
+if {which!r} == "raw":
+    est = b.fit_ours(b.Autoencoder, X[:256], params, 1)  # the parts, not the fit
+    Xt = b.model_space(est, X, "cpu")
+    del X
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    b.raw_loop(est, Xt, {epochs})
+else:
+    b.fit_ours(b.Autoencoder, X[:256], params, 1)  # the same imports and warm-up
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    b.fit_ours(b.Autoencoder, X, params, {epochs})
+print(json.dumps(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+"""
+
+
+def peak_rss_mib(which, n, epochs):
+    """Peak RSS (MiB) of a process that makes the data and trains on it."""
+    from pathlib import Path
+
+    code = _PEAK_SCRIPT.format(
+        here=str(Path(__file__).parent), n=n, epochs=epochs, which=which,
+        threads=torch.get_num_threads(),
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_large(repeats, quick):
+    n, epochs = (2_000, 1) if quick else (20_000, 3)
+    X = large(n)
+    params = dict(hidden_layer_sizes=(256, 64), n_components=16, batch_size=256)
+    est = fit_ours(Autoencoder, X, params, epochs)
+    Xt = model_space(est, X, "cpu")
+    times = alternate(
+        {
+            "ours": lambda: fit_ours(Autoencoder, X, params, epochs),
+            "raw": lambda: raw_loop(est, Xt, epochs),
+        },
+        repeats,
+    )
+    ours, raw = median(times["ours"]), median(times["raw"])
+    peak_ours, peak_raw = peak_rss_mib("ours", n, epochs), peak_rss_mib("raw", n, epochs)
+    print_table(
+        [[f"{n}x784", epochs, 256, ours, raw, ours / raw, peak_ours, peak_raw, peak_ours / peak_raw]],
+        ["case", "epochs", "batch", "fit s", "raw loop s", "fit / raw",
+         "fit peak MiB", "raw peak MiB", "peak / raw"],
     )
 
 
@@ -140,7 +307,7 @@ def bench_gpu(quick, repeats):
     X = 1 / (1 + np.exp(-rng.normal(size=(n, 30)).astype(np.float32) @ basis))
     X = X.astype(np.float32)
     params = dict(hidden_layer_sizes=(1000, 500, 250), n_components=30, batch_size=1024)
-    est = fit_ours(X, params, 1, "cuda")
+    est = fit_ours(Autoencoder, X, params, 1, "cuda")
     Xt = model_space(est, X, "cuda")
 
     def skorch_default():
@@ -161,7 +328,7 @@ def bench_gpu(quick, repeats):
 
     times = alternate(
         {
-            "ours": lambda: fit_ours(X, params, epochs, "cuda"),
+            "ours": lambda: fit_ours(Autoencoder, X, params, epochs, "cuda"),
             "raw": lambda: raw_loop(est, Xt, epochs),
             "skorch": skorch_default,
         },
@@ -194,24 +361,32 @@ def bench_gpu(quick, repeats):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
-    parser.add_argument("--repeats", type=int, default=5, help="alternating runs per case")
+    parser.add_argument("--repeats", type=int, default=7, help="alternating runs per case")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    parser.add_argument(
+        "--only", choices=["small", "families", "large", "gpu"], default=None,
+        help="run one table only",
+    )
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = 1 if args.quick else args.repeats
     print(machine(), "\n")
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    cases = make_cases(args.quick)
-    if args.quick:
-        cases = [(n, X, p, max(1, e // 10)) for n, X, p, e in cases]
-    print(f"fit vs a hand-written torch loop (median of {repeats} alternating runs)\n")
-    bench_cpu_vs_raw(cases, devices, repeats)
-    if torch.cuda.is_available():
-        print("GPU throughput (median samples/s)\n")
-        bench_gpu(args.quick, repeats)
-    else:
-        print("GPU throughput: skipped, CUDA is not available.\n")
+    tables = [
+        ("small", "Small data: fit vs the naive raw loop and MLPRegressor", bench_small),
+        ("families", "Every family on digits: fit vs a raw loop of the same maths", bench_families),
+        ("large", "Large data: fit vs the raw loop, time and peak RSS", bench_large),
+    ]
+    for key, title, bench in tables:
+        if args.only in (None, key):
+            print(f"{title} (median of {repeats} alternating runs)\n")
+            bench(repeats, args.quick)
+    if args.only in (None, "gpu"):
+        if torch.cuda.is_available():
+            print("GPU throughput (median samples/s)\n")
+            bench_gpu(args.quick, repeats)
+        else:
+            print("GPU throughput: skipped, CUDA is not available.\n")
 
 
 if __name__ == "__main__":

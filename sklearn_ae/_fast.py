@@ -27,7 +27,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._losses import ReconstructionObjective, trimmed_rows
-from ._modules import LayerStage, MLPAutoencoderModule
+from ._modules import LayerStage, MLPAutoencoderModule, _TiedLinear
 
 #: Activation modules the step knows, by the name of their derivative rule.
 _RULES = {nn.Identity: "identity", nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "logistic"}
@@ -55,8 +55,10 @@ def _linear_chain(module):
         encoder, decoder = list(module.encoder_layers), list(module.decoder_layers)
     else:
         return None
-    if module.topk is not None or not all(type(l) is nn.Linear for l in encoder + decoder):
-        return None  # top-k codes; tied decoder layers
+    if module.topk is not None or not all(
+        type(layer) in (nn.Linear, _TiedLinear) for layer in encoder + decoder
+    ):
+        return None
     hidden = _rule(getattr(module, "hidden_activation", nn.Identity()))
     code = _rule(module.code_activation)
     rules = [hidden] * (len(encoder) - 1) + [code] + [hidden] * (len(decoder) - 1) + [None]
@@ -69,7 +71,7 @@ def plain_step(module, objective):
     """A :class:`PlainStep` for ``module`` trained on ``objective``, or None.
 
     It applies to an :class:`MLPAutoencoderModule` (or a pretraining
-    :class:`LayerStage`) without top-k codes or tied weights, with ReLU,
+    :class:`LayerStage`), tied or not, without top-k codes, with ReLU,
     tanh, logistic or identity activations, trained on a
     :class:`ReconstructionObjective` without a penalty.
     """
@@ -95,12 +97,23 @@ class PlainStep:
 
     def __init__(self, module, chain, loss, output_rule, trim):
         self.module = module
-        # Parameters and transposed views, resolved once: optimizers and
-        # load_state_dict update them in place.
-        self.layers = [
-            (layer.weight, layer.bias, layer.weight.t(), _IN_PLACE.get(rule), rule)
-            for layer, rule in chain
-        ]
+        # Per layer: its weight, bias, the matrices its forward and backward
+        # multiply by, whether the weight already got a gradient from a
+        # later layer (a tied decoder layer shares its mirror's weight),
+        # and its activation. Resolved once: optimizers and load_state_dict
+        # update parameters in place.
+        self.layers = []
+        seen = set()
+        for layer, rule in reversed(chain):
+            tied = type(layer) is _TiedLinear
+            weight = layer._source[0].weight if tied else layer.weight
+            forward, backward = (weight, weight.t()) if tied else (weight.t(), weight)
+            accumulate = id(weight) in seen
+            seen.add(id(weight))
+            self.layers.append(
+                (weight, layer.bias, forward, backward, tied, accumulate, _IN_PLACE.get(rule), rule)
+            )
+        self.layers.reverse()
         self.loss = loss
         self.output_rule = output_rule
         self.trim = trim
@@ -113,9 +126,9 @@ class PlainStep:
     def _step(self, x, target):
         inputs = []  # the input of each layer, post-activation
         h = x
-        for _, bias, weight_t, activate, _ in self.layers:
+        for _, bias, forward, _, _, _, activate, _ in self.layers:
             inputs.append(h)
-            h = torch.addmm(bias, h, weight_t)
+            h = torch.addmm(bias, h, forward)
             if activate is not None:
                 h = activate(h)
         logits = h
@@ -146,13 +159,17 @@ class PlainStep:
         grad.div_(n * d)
         layers = self.layers
         for i in range(len(layers) - 1, -1, -1):
-            weight, bias = layers[i][0], layers[i][1]
+            weight, bias, _, backward, tied, accumulate = layers[i][:6]
             h = inputs[i]
-            weight.grad = torch.mm(grad.t(), h)
+            weight_grad = torch.mm(h.t(), grad) if tied else torch.mm(grad.t(), h)
+            if accumulate:
+                weight.grad.add_(weight_grad)
+            else:
+                weight.grad = weight_grad
             bias.grad = grad.sum(dim=0)
             if i:
-                grad = torch.mm(grad, weight)
-                _times_derivative(grad, h, layers[i - 1][4])
+                grad = torch.mm(grad, backward)
+                _times_derivative(grad, h, layers[i - 1][7])
         return loss, {"code": inputs[self.code_index + 1], "logits": logits}
 
     def _activate(self, logits):

@@ -127,9 +127,18 @@ class _MLPStack(nn.Module):
             x = self.hidden_activation(layer(x))
         return x
 
+    def _through(self, layers, x):
+        """``x`` through every layer of ``layers`` (a ModuleList) but the last,
+        each followed by the hidden activation, then through the last.
+
+        The layers are read by iterating, not slicing: a ModuleList slice
+        builds a new ModuleList, on every call.
+        """
+        *hidden, last = layers
+        return last(self._hidden(hidden, x))
+
     def decode_logits(self, z):
-        h = self._hidden(self.decoder_layers[:-1], z)
-        return self.decoder_layers[-1](h)
+        return self._through(self.decoder_layers, z)
 
     def decode(self, z):
         return self.output_activation(self.decode_logits(z))
@@ -215,8 +224,7 @@ class MLPAutoencoderModule(_DeterministicCode, _MLPStack):
 
     def encode_pre(self, x):
         """Pre-activation of the code layer."""
-        h = self._hidden(self.encoder_layers[:-1], x)
-        return self.encoder_layers[-1](h)
+        return self._through(self.encoder_layers, x)
 
 
 class LayerStage(_DeterministicCode, nn.Module):

@@ -34,6 +34,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.helper import predefined_split
 from skorch.history import History
+from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
 from torch.utils.data import Dataset
 
@@ -384,17 +385,15 @@ class AutoencoderNet(NeuralNet):
         return listeners
 
     def train_step(self, batch, **fit_params):
-        if (
-            self.fast_step_ is None
-            or fit_params
-            or self._optimizers != ["optimizer"]
-            or self.optimizer not in _CLOSURE_FREE
-        ):
+        if self._optimizers != ["optimizer"] or self.optimizer not in _CLOSURE_FREE:
             return super().train_step(batch, **fit_params)
-        # skorch's train_step, without the closure (no built-in optimizer
-        # needs one) and with gradients written, not accumulated, by the
-        # step: no zeroing pass either.
-        step = self.train_step_single(batch)
+        # skorch's train_step without the closure, which no built-in
+        # optimizer needs (the same operations, in the same order). The
+        # fast step writes each gradient rather than accumulating it: no
+        # zeroing pass then.
+        if self.fast_step_ is None or fit_params:
+            self.optimizer_.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
         if self._listeners("on_grad_computed"):
             self.notify(
                 "on_grad_computed",
@@ -407,7 +406,15 @@ class AutoencoderNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         if self.fast_step_ is None or fit_params:
-            return super().train_step_single(batch, **fit_params)
+            if not self.module_.training:
+                return super().train_step_single(batch, **fit_params)
+            # skorch's step, without setting train mode again on every
+            # step (a walk of the whole module tree) when it is set.
+            xb, yb = unpack_data(batch)
+            y_pred = self.infer(xb, **fit_params)
+            loss = self.get_loss(y_pred, yb, X=xb, training=True)
+            loss.backward()
+            return {"loss": loss, "y_pred": y_pred}
         if self.fast_step_.module is not self.module_:  # re-initialised since
             self.fast_step_ = plain_step(self.module_, self.objective)
             return self.train_step_single(batch)
