@@ -29,6 +29,7 @@ hooks (``_normalizes``, ``_unit_interval_requirement``, ``_check_params``).
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import copy
 import math
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -71,6 +72,53 @@ def _check_float32_range(X, name="X"):
                 f"magnitude {peak:.3g} > {_FLOAT32_MAX:.3g}); the network trains "
                 "in float32. Rescale the data first, e.g. with StandardScaler."
             )
+
+
+def _checked_float32(t, name="X"):
+    """A host tensor of data as float32, refusing NaN, infinity and overflow.
+
+    The finiteness check of inference, one chunk at a time: a float32 sum
+    (one cheap pass; multi-threaded, unlike NumPy's) is finite exactly when
+    every value is, except that a sum of large finite values may overflow,
+    so only a non-finite sum is looked at value by value.
+    """
+    t32 = t if t.dtype == torch.float32 else t.to(torch.float32)
+    if t32.numel() and not bool(torch.isfinite(t32.sum())) and not bool(torch.isfinite(t32).all()):
+        if bool(torch.isnan(t).any()):
+            raise ValueError(
+                f"Input {name} contains NaN. Impute or drop missing values first, "
+                "e.g. with sklearn.impute.SimpleImputer."
+            )
+        if not bool(torch.isfinite(t).all()):
+            raise ValueError(f"Input {name} contains infinity or a value too large for dtype.")
+        _check_float32_range(t.numpy(), name)
+    return t32
+
+
+class _FoldedLinear(torch.nn.Module):
+    """A linear layer over given tensors, that also checks its input is finite.
+
+    The check costs a sum over one output unit instead of a pass over the
+    input: a unit none of whose weights is 0 (the ``sentinel``) outputs a
+    non-finite value for every row holding a NaN or an infinity (or when
+    it overflows); ``nonfinite`` then tells ``_infer`` to look at the input.
+    Without such a unit (None: some weight of every unit is exactly 0), all
+    the outputs are summed. One instance per call: the flag is the call's.
+    """
+
+    def __init__(self, weight, bias, sentinel):
+        super().__init__()
+        self.weight = weight
+        self.bias = bias
+        self.sentinel = sentinel
+        self.nonfinite = False
+
+    def forward(self, x):
+        out = torch.nn.functional.linear(x, self.weight, self.bias)
+        watched = out if self.sentinel is None else out[:, self.sentinel]
+        if not bool(torch.isfinite(watched.sum())):
+            self.nonfinite = True
+        return out
 
 
 def _as_float_array(check, X, **kwargs):
@@ -874,9 +922,9 @@ class _BaseAutoencoder(
             return DataScaling.none(self.n_features_in_)
         return DataScaling(self.mean_, self.scale_)
 
-    def _encode_batch(self, xb):
-        """Codes of a batch already in model space."""
-        return self._module.encode(xb)
+    def _encode_batch(self, xb, module=None):
+        """Codes of a batch in model space (in data units for a folded ``module``)."""
+        return (module or self._module).encode(xb)
 
     def _decode_batch(self, zb):
         """Reconstruction (in model space) of a batch of codes."""
@@ -886,7 +934,7 @@ class _BaseAutoencoder(
     def _score_batch(self, xb):
         """Per-sample score of a batch in model space (higher is more typical)."""
 
-    def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None):
+    def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None, fold=False):
         """Run ``fn`` (tensor -> tensor) on X in batches under inference mode.
 
         The one batching loop of inference. Every batch ``fn`` sees has
@@ -896,38 +944,121 @@ class _BaseAutoencoder(
         batch's shape; with one shape for every batch a row's output does
         not depend on the other rows of the call nor on where the batches
         begin (a 1-row call gives bitwise what a 10,000-row call gives for
-        that row). Each chunk is mapped to model space (``from_data``) in
-        float64 on the host, cast to float32, run on the device, copied
-        back and (``to_data``) mapped to the data's units. Only one batch of
-        tensors is alive at a time; results are written straight into the
-        output, of X's float dtype.
+        that row).
+
+        Each chunk of X (``from_data``) is checked (NaN, infinity, float32
+        range) as it is cast to float32, and mapped to model space: in
+        float32 with torch when the scaling allows it
+        (``DataScaling.float32_safe``), else in float64 on the host. With
+        ``fold`` (an encoder), the map is instead folded into a copy of the
+        module's first layer (see ``_folded_module``), which ``fn`` then
+        gets as ``module=``. Outputs in data units (``to_data``) are mapped
+        back the same way. Only one batch of tensors is alive at a time;
+        results are written straight into the output, of X's float dtype.
         """
         self._module.eval()
         scaling = self._scaling
+        in32 = scaling.float32_safe
+        device = self.device_
         n = X.shape[0]
         batch_size = self._setting("inference_batch_size")
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
+        folded = self._folded_module() if fold and from_data and in32 else None
+        if in32 and not scaling.identity:
+            # x_model = x / s - m / s and x = s * x_model + m: one pass each.
+            shift = torch.as_tensor(scaling.mean, dtype=torch.float32, device=device)
+            model_shift = torch.as_tensor(
+                -scaling.mean / scaling.scale, dtype=torch.float32, device=device
+            )
+        # Where NaN, infinity and overflow of the input are caught: by the
+        # folded first layer, by a per-row score (every feature enters each
+        # row's score, so a bad value makes it non-finite), else by a pass
+        # over each chunk as it is cast.
+        check_after = folded is not None or out_width is None
         padded = None
         with torch.inference_mode():
             for start in range(0, n, batch_size):
-                chunk = dense_rows(X[start : start + batch_size])
+                chunk = np.ascontiguousarray(dense_rows(X[start : start + batch_size]))
                 rows = chunk.shape[0]
-                chunk = (
-                    scaling.to_model(chunk)
-                    if from_data
-                    else np.ascontiguousarray(chunk, dtype=np.float32)
-                )
+                t = torch.from_numpy(chunk)
+                if not from_data:
+                    xb = t.to(device, torch.float32)
+                else:
+                    t32 = t.to(torch.float32) if check_after else _checked_float32(t)
+                    if folded is not None or scaling.identity:
+                        xb = t32.to(device)
+                    elif in32:
+                        xb = torch.add(model_shift, t32.to(device), alpha=1.0 / scaling.scale)
+                    else:
+                        xb = torch.from_numpy(scaling.to_model(chunk)).to(device)
                 if rows < batch_size:
                     if padded is None:
-                        padded = np.zeros((batch_size, X.shape[1]), dtype=np.float32)
-                    padded[:rows] = chunk
-                    chunk = padded
-                result = fn(torch.from_numpy(chunk).to(self.device_))[:rows].cpu().numpy()
-                out[start : start + rows] = scaling.to_data(result) if to_data else result
+                        padded = xb.new_zeros((batch_size, X.shape[1]))
+                    padded[:rows] = xb
+                    xb = padded
+                result = (fn(xb) if folded is None else fn(xb, module=folded))[:rows]
+                if to_data and in32 and not scaling.identity:
+                    result = torch.add(shift, result, alpha=scaling.scale)
+                result = result.cpu().numpy()
+                if from_data and check_after:
+                    first = folded.encoder_layers[0] if folded is not None else None
+                    if (first.nonfinite if first is not None else not np.isfinite(result).all()):
+                        _checked_float32(t)  # raises if the input is to blame
+                if to_data and not in32:
+                    result = scaling.to_data(result)
+                out[start : start + rows] = result
         return _check_finite_output(out, method)
 
+    def _folded_module(self):
+        """A view of the module whose first layer reads the data's units, or None.
+
+        ``W (x - m) / s + b = (W / s) x + (b - W m / s)``: the scaling folded
+        into the first encoder layer (computed in float64, stored in
+        float32), so that ``transform`` skips standardising. The view is a
+        shallow copy of the module sharing every other layer and parameter,
+        with the folded layer in place of the first one (tied decoder layers
+        keep reading the original weight). The folded weights are kept on
+        the net with a copy of the first layer's weights they were made
+        from, and remade whenever those differ (after any training step).
+        None for modules whose first layer is not a linear layer on the
+        input (convolutions).
+        """
+        module = self._module
+        layers = getattr(module, "encoder_layers", None)
+        if not layers or type(layers[0]) is not torch.nn.Linear or self._scaling.identity:
+            return None
+        first = layers[0]
+        cached = self.net_.__dict__.get("_folded_first")
+        if not (
+            cached is not None
+            and torch.equal(cached[0], first.weight)
+            and torch.equal(cached[1], first.bias)
+        ):
+            scaling = self._scaling
+            with torch.no_grad():
+                weight = first.weight.double()
+                mean = torch.as_tensor(scaling.mean, dtype=torch.float64, device=weight.device)
+                folded_weight = (weight / scaling.scale).float()
+                folded_bias = (first.bias.double() - weight @ mean / scaling.scale).float()
+                dense = torch.nonzero((folded_weight != 0).all(dim=1))
+                sentinel = int(dense[0, 0]) if len(dense) else None
+                cached = (
+                    first.weight.detach().clone(),
+                    first.bias.detach().clone(),
+                    (folded_weight, folded_bias, sentinel),
+                )
+            self.net_.__dict__["_folded_first"] = cached
+        folded = copy.copy(module)
+        folded._modules = dict(module._modules)
+        folded._modules["encoder_layers"] = torch.nn.ModuleList(
+            [_FoldedLinear(*cached[2]), *list(layers)[1:]]
+        )
+        return folded
+
     def _encode(self, X):
-        return self._infer(self._encode_batch, X, out_width=self._code_width(), method="transform")
+        return self._infer(
+            self._encode_batch, X, out_width=self._code_width(), method="transform", fold=True
+        )
 
     def _score(self, X):
         return self._infer(self._score_batch, X, out_width=None, method="score_samples")
@@ -1011,9 +1142,13 @@ class _BaseAutoencoder(
 
     def _validate_for_inference(self, X):
         check_is_fitted(self)
-        X = _as_float_array(partial(validate_data, self), X, reset=False, accept_sparse="csr")
-        _check_float32_range(X)
-        return X
+        # NaN, infinity and the float32 range are checked chunk by chunk
+        # as inference casts the rows (_checked_float32), not in a pass of
+        # their own.
+        return _as_float_array(
+            partial(validate_data, self), X, reset=False, accept_sparse="csr",
+            ensure_all_finite=False,
+        )
 
     def transform(self, X):
         """Encode X into the latent space.

@@ -19,6 +19,14 @@ from scipy.sparse import issparse
 #: (or its square) would underflow in float32 and turn outputs into NaN.
 MIN_SCALE = float(np.sqrt(np.finfo(np.float32).tiny))
 
+#: Inference maps rows to model space in float32 (centring in torch, or
+#: folded into the encoder's first layer) when the training mean is at most
+#: this many scales from zero, else in float64 on the host. Rounding the
+#: mean to float32 then moves a standardised value by at most
+#: ``FLOAT32_CENTRING_BOUND * 2**-24`` (6e-6) of the model's unit: within
+#: the float32 network's own rounding.
+FLOAT32_CENTRING_BOUND = 100.0
+
 #: Rows per chunk when standardising: float64 temporaries stay small.
 CHUNK_ROWS = 1024
 #: Values per dense chunk of a sparse matrix (32 MiB in float64): wide
@@ -102,6 +110,14 @@ class DataScaling:
         self.mean = mean
         self.scale = float(scale)
         self.identity = identity
+
+    @property
+    def float32_safe(self):
+        """Whether inference may apply the map in float32 (see ``FLOAT32_CENTRING_BOUND``)."""
+        if self.identity:
+            return True
+        offset = float(np.max(np.abs(self.mean), initial=0.0)) / self.scale
+        return offset <= FLOAT32_CENTRING_BOUND
 
     @classmethod
     def none(cls, n_features):

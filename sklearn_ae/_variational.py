@@ -427,8 +427,8 @@ default="adam"
     def _training_statistics(self, chunks):
         return {"_kept_units": None}  # chosen when training first ends
 
-    def _encode_batch(self, xb):
-        z = self._module.encode(xb)
+    def _encode_batch(self, xb, module=None):
+        z = (module or self._module).encode(xb)
         if len(self._kept_units) == z.shape[1]:
             return z
         return z[:, torch.as_tensor(self._kept_units, device=z.device)]

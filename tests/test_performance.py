@@ -242,10 +242,10 @@ def test_inference_runs_in_batches_of_the_configured_size(fitted_wide, monkeypat
     }[method]
     original = getattr(fitted_wide, hook)
 
-    def spy(batch):
+    def spy(batch, **kwargs):
         seen.append(batch.shape[0])
         assert torch.is_inference_mode_enabled()
-        return original(batch)
+        return original(batch, **kwargs)
 
     monkeypatch.setattr(fitted_wide, hook, spy)
     width = 2 if method == "inverse_transform" else 40
@@ -262,9 +262,9 @@ def test_inference_batch_size_parameter_overrides_the_global_setting(fitted_wide
     seen = []
     original = fitted_wide._encode_batch
 
-    def spy(batch):
+    def spy(batch, **kwargs):
         seen.append(batch.shape[0])
-        return original(batch)
+        return original(batch, **kwargs)
 
     monkeypatch.setattr(fitted_wide, "_encode_batch", spy)
     X = np.random.RandomState(1).normal(size=(100, 40))
