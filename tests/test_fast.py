@@ -7,6 +7,8 @@ Tolerances: one step's gradients agree with autograd's to float32 rounding
 compared after few epochs, where they stay at the 1e-5 level).
 """
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -196,3 +198,94 @@ def test_user_gradient_callbacks_see_the_fast_steps_gradients(digits_X):
     est.fit(digits_X)
     assert est.net_.fast_step_ is not None
     assert len(cb.norms) == 2 * 3 and all(n > 0 for n in cb.norms)
+
+
+# ----------------------------------------------------------------------
+# Inference in float32: the scaling folded into the first layer
+# ----------------------------------------------------------------------
+INFERENCE_RTOL = 1e-6  # times (1 + max|mean_| / scale_), of the largest output
+
+
+def _float64_mapping(monkeypatch):
+    """Force inference's float64 host mapping (the reference path)."""
+    from sklearn_ae import _scaling
+
+    monkeypatch.setattr(
+        _scaling.DataScaling, "float32_safe", property(lambda self: self.identity)
+    )
+
+
+@pytest.mark.parametrize(
+    "est_class, params",
+    [
+        (Autoencoder, {}),
+        (Autoencoder, {"tied_weights": True}),
+        (VariationalAutoencoder, {}),
+        (DenoisingAutoencoder, {}),
+        (Autoencoder, {"architecture": "conv", "image_shape": (4, 5)}),
+    ],
+)
+@pytest.mark.parametrize("offset", [0.0, 10.0, 90.0])
+def test_float32_inference_agrees_with_the_float64_mapping(est_class, params, offset, monkeypatch):
+    X = np.random.RandomState(0).normal(size=(300, 20)) + offset
+    est = est_class(n_components=3, max_iter=10, random_state=0, **params).fit(X)
+    assert est._scaling.float32_safe
+    ratio = 1 + np.abs(est.mean_).max() / est.scale_
+    Z, s = est.transform(X), est.score_samples(X)
+    R = est.inverse_transform(Z)
+    with monkeypatch.context() as m:
+        _float64_mapping(m)
+        Z64, s64 = est.transform(X), est.score_samples(X)
+        R64 = est.inverse_transform(Z64)
+    tol = INFERENCE_RTOL * ratio
+    np.testing.assert_allclose(Z, Z64, rtol=0, atol=tol * np.abs(Z64).max())
+    np.testing.assert_allclose(s, s64, rtol=0, atol=tol * np.abs(s64).max())
+    np.testing.assert_allclose(R, R64, rtol=0, atol=tol * est.scale_ * 10)
+
+
+def test_beyond_the_bound_inference_maps_in_float64(monkeypatch):
+    X = np.random.RandomState(0).normal(size=(100, 5)) + 1e4
+    est = Autoencoder(n_components=2, max_iter=3, random_state=0).fit(X)
+    assert not est._scaling.float32_safe
+    Z = est.transform(X)
+    with monkeypatch.context() as m:
+        _float64_mapping(m)
+        np.testing.assert_array_equal(Z, est.transform(X))
+
+
+def test_the_folded_layer_follows_the_weights_after_more_training(digits_X):
+    # The fused optimizer kernels do not move tensors' version counters:
+    # the folded weights are remade from a comparison of the weights.
+    est = Autoencoder(n_components=3, max_iter=2, random_state=0).fit(digits_X)
+    before = est.transform(digits_X)
+    est.partial_fit(digits_X)
+    after = est.transform(digits_X)
+    assert not np.array_equal(before, after)
+    fresh = copy.deepcopy(est)  # rebuilt from the training state, no cache
+    np.testing.assert_array_equal(after, fresh.transform(digits_X))
+
+
+def test_non_finite_input_is_caught_without_a_sentinel_unit(digits_X):
+    # Every unit of the first layer has a zero weight: the whole first
+    # layer's output is watched instead of one unit.
+    est = Autoencoder(n_components=3, max_iter=1, random_state=0).fit(digits_X)
+    with torch.no_grad():
+        est.net_.module_.encoder_layers[0].weight[:, 0] = 0.0
+    assert est._folded_module().encoder_layers[0].sentinel is None
+    X = digits_X.copy()
+    X[5, 3] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        est.transform(X)
+
+
+@pytest.mark.parametrize("value, match", [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "infinity")])
+def test_a_one_unit_first_layer_still_catches_non_finite_input(digits_X, value, match):
+    # relu(-inf) is 0: codes alone could hide an infinite input; the first
+    # layer's pre-activation cannot.
+    est = Autoencoder(n_components=1, hidden_layer_sizes=(1,), max_iter=1, random_state=0)
+    est.fit(digits_X)
+    for column in (0, 20, 63):
+        X = digits_X[:7].copy()
+        X[2, column] = value
+        with pytest.raises(ValueError, match=f"Input X contains {match}"):
+            est.transform(X)
