@@ -965,7 +965,7 @@ class _BaseAutoencoder(
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
         folded = self._folded_module() if fold and from_data and in32 else None
         if in32 and not scaling.identity:
-            # x_model = x / s - m / s and x = s * x_model + m: one pass each.
+            # x_model = x / s - m / s and x = s * x_model + m.
             shift = torch.as_tensor(scaling.mean, dtype=torch.float32, device=device)
             model_shift = torch.as_tensor(
                 -scaling.mean / scaling.scale, dtype=torch.float32, device=device
@@ -988,7 +988,7 @@ class _BaseAutoencoder(
                     if folded is not None or scaling.identity:
                         xb = t32.to(device)
                     elif in32:
-                        xb = torch.add(model_shift, t32.to(device), alpha=1.0 / scaling.scale)
+                        xb = t32.to(device).mul(1.0 / scaling.scale).add_(model_shift)
                     else:
                         xb = torch.from_numpy(scaling.to_model(chunk)).to(device)
                 if rows < batch_size:
@@ -998,7 +998,7 @@ class _BaseAutoencoder(
                     xb = padded
                 result = (fn(xb) if folded is None else fn(xb, module=folded))[:rows]
                 if to_data and in32 and not scaling.identity:
-                    result = torch.add(shift, result, alpha=scaling.scale)
+                    result = result.mul(scaling.scale).add_(shift)
                 result = result.cpu().numpy()
                 if from_data and check_after:
                     first = folded.encoder_layers[0] if folded is not None else None
