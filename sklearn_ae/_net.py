@@ -36,7 +36,7 @@ from skorch.helper import predefined_split
 from skorch.history import History
 from skorch.dataset import unpack_data
 from skorch.utils import TeeGenerator
-from torch.utils.data import Dataset
+from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from ._exceptions import DivergenceError
 from ._fast import plain_step
@@ -259,15 +259,32 @@ class AutoencoderNet(NeuralNet):
         self.validation = validation
         self.fast = fast
 
+    #: Whether ``get_iterator`` wraps the batches in a ``DataLoader`` (for
+    #: skorch's ``AccelerateMixin``, which prepares DataLoaders); the plain
+    #: loop iterates them directly, without the DataLoader's per-batch cost.
+    iterator_as_dataloader = False
+    #: Whether training runs skorch's own ``train_step``/``train_step_single``
+    #: (a mixin such as ``AccelerateMixin`` that overrides them needs them).
+    skorch_steps = False
+
     def initialize(self):
         super().initialize()
+        return self._initialize_training()
+
+    def _training_device(self):
+        """The device training batches and the module live on."""
+        return self.device
+
+    def _initialize_training(self):
+        """This net's own training state: generators, terms, the fast step."""
         self.shuffle_generator_ = torch.Generator().manual_seed(self.shuffle_seed)
-        self.noise_generator_ = torch.Generator(device=self.device).manual_seed(
+        self.noise_generator_ = torch.Generator(device=self._training_device()).manual_seed(
             self.noise_seed
         )
         self.term_sums_, self.term_count_ = {}, 0
         self.objective_terms_ = []
-        self.fast_step_ = plain_step(self.module_, self.objective) if self.fast else None
+        fast = self.fast and not self.skorch_steps
+        self.fast_step_ = plain_step(self.module_, self.objective) if fast else None
         return self
 
     # ------------------------------------------------------------------
@@ -349,7 +366,11 @@ class AutoencoderNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         if not isinstance(dataset, (ArrayDataset, StreamedRowsDataset)):
             return super().get_iterator(dataset, training=training)
-        return _Batches(self, dataset, training)
+        batches = _Batches(self, dataset, training)
+        if self.iterator_as_dataloader:
+            # Each item of the stream is a whole batch: no collation.
+            return DataLoader(_BatchStream(batches), batch_size=None)
+        return batches
 
     def initialize_history(self):
         if self.history_ is None:
@@ -385,7 +406,11 @@ class AutoencoderNet(NeuralNet):
         return listeners
 
     def train_step(self, batch, **fit_params):
-        if self._optimizers != ["optimizer"] or self.optimizer not in _CLOSURE_FREE:
+        if (
+            self.skorch_steps
+            or self._optimizers != ["optimizer"]
+            or self.optimizer not in _CLOSURE_FREE
+        ):
             return super().train_step(batch, **fit_params)
         # skorch's train_step without the closure, which no built-in
         # optimizer needs (the same operations, in the same order). The
@@ -406,7 +431,7 @@ class AutoencoderNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         if self.fast_step_ is None or fit_params:
-            if not self.module_.training:
+            if self.skorch_steps or not self.module_.training:
                 return super().train_step_single(batch, **fit_params)
             # skorch's step, without setting train mode again on every
             # step (a walk of the whole module tree) when it is set.
@@ -656,6 +681,16 @@ class _History(History):
 def _current_epoch(history):
     """The history's last epoch row (a dict), without ``History``'s indexing."""
     return list.__getitem__(history, -1)
+
+
+class _BatchStream(IterableDataset):
+    """An epoch's ``_Batches`` as an iterable dataset of whole batches."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
 
 
 class _EpochMeanLoss(PassthroughScoring):
