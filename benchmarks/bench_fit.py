@@ -210,24 +210,31 @@ def bench_small(repeats, quick):
     )
 
 
+def ours_vs_raw(est_class, X, params, epochs, repeats):
+    """Median seconds of ``fit`` and of the raw loop of its maths, alternating."""
+    est = fit_ours(est_class, X, params, epochs)
+    Xt = model_space(est, X, "cpu")
+    times = alternate(
+        {
+            "ours": lambda: fit_ours(est_class, X, params, epochs),
+            "raw": lambda: raw_loop(est, Xt, epochs),
+        },
+        repeats,
+    )
+    return est, median(times["ours"]), median(times["raw"])
+
+
 def bench_families(repeats, quick):
     X = digits()
     epochs = 2 if quick else 20
     rows = []
     for name, est_class, params in FAMILIES:
-        est = fit_ours(est_class, X, params, epochs)
-        Xt = model_space(est, X, "cpu")
-        times = alternate(
-            {
-                "ours": lambda: fit_ours(est_class, X, params, epochs),
-                "raw": lambda: raw_loop(est, Xt, epochs),
-            },
-            repeats,
-        )
-        ours, raw = median(times["ours"]), median(times["raw"])
+        est, ours, raw = ours_vs_raw(est_class, X, params, epochs, repeats)
         fast = "yes" if est.net_.fast_step_ is not None else "no"
         rows.append([name, fast, est.net_.batch_size, ours, raw, ours / raw])
-    print_table(rows, ["digits, 20 epochs", "fast step", "batch", "fit s", "raw loop s", "fit / raw"])
+    print_table(
+        rows, [f"digits, {epochs} epochs", "fast step", "batch", "fit s", "raw loop s", "fit / raw"]
+    )
 
 
 _PEAK_SCRIPT = """
@@ -287,16 +294,7 @@ def bench_large(repeats, quick):
     n, epochs = (2_000, 1) if quick else (20_000, 3)
     X = large(n)
     params = dict(hidden_layer_sizes=(256, 64), n_components=16, batch_size=256)
-    est = fit_ours(Autoencoder, X, params, epochs)
-    Xt = model_space(est, X, "cpu")
-    times = alternate(
-        {
-            "ours": lambda: fit_ours(Autoencoder, X, params, epochs),
-            "raw": lambda: raw_loop(est, Xt, epochs),
-        },
-        repeats,
-    )
-    ours, raw = median(times["ours"]), median(times["raw"])
+    _, ours, raw = ours_vs_raw(Autoencoder, X, params, epochs, repeats)
     (base_ours, peak_ours), (base_raw, peak_raw) = (
         peak_rss_mib("ours", n, epochs), peak_rss_mib("raw", n, epochs)
     )

@@ -357,7 +357,11 @@ default="adam"
             self, train_ds, valid_ds, max_epochs=self.pretraining_max_iter or self.max_iter
         )
 
-    def _score_batch(self, xb):
+    _score_folds = True
+
+    def _score_batch(self, xb, module=None):
+        if module is not None:  # folded: rows and reconstruction in data units
+            return -self._make_objective().per_sample(module(xb), xb)
         err = self._make_objective().per_sample(self._module(xb), xb)
         return -err * self._scaling.scale**2
 

@@ -53,7 +53,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
-from ._modules import ACTIVATION_NAMES, build_module
+from ._modules import ACTIVATION_NAMES, _TiedLinear, build_module
 from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
 from ._scaling import DataScaling, RowSubset, dense_rows, is_streamed
 
@@ -103,7 +103,8 @@ class _FoldedLinear(torch.nn.Module):
     non-finite value for every row holding a NaN or an infinity (or when
     it overflows); ``nonfinite`` then tells ``_infer`` to look at the input.
     Without such a unit (None: some weight of every unit is exactly 0), all
-    the outputs are summed. One instance per call: the flag is the call's.
+    the outputs are summed; ``sentinel=False`` watches nothing (a folded
+    last layer). One instance per call: the flag is the call's.
     """
 
     def __init__(self, weight, bias, sentinel):
@@ -115,6 +116,8 @@ class _FoldedLinear(torch.nn.Module):
 
     def forward(self, x):
         out = torch.nn.functional.linear(x, self.weight, self.bias)
+        if self.sentinel is False:  # a last layer: nothing to watch
+            return out
         watched = out if self.sentinel is None else out[:, self.sentinel]
         if not bool(torch.isfinite(watched.sum())):
             self.nonfinite = True
@@ -934,7 +937,7 @@ class _BaseAutoencoder(
     def _score_batch(self, xb):
         """Per-sample score of a batch in model space (higher is more typical)."""
 
-    def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None, fold=False):
+    def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None, fold=None):
         """Run ``fn`` (tensor -> tensor) on X in batches under inference mode.
 
         The one batching loop of inference. Every batch ``fn`` sees has
@@ -950,9 +953,10 @@ class _BaseAutoencoder(
         range) as it is cast to float32, and mapped to model space: in
         float32 with torch when the scaling allows it
         (``DataScaling.float32_safe``), else in float64 on the host. With
-        ``fold`` (an encoder), the map is instead folded into a copy of the
-        module's first layer (see ``_folded_module``), which ``fn`` then
-        gets as ``module=``. Outputs in data units (``to_data``) are mapped
+        ``fold`` the map is instead folded into a view of the module (see
+        ``_folded_module``; ``"encoder"``: its first layer, for an encoder;
+        ``"both"``: also its last, for a reconstruction in data units), which
+        ``fn`` then gets as ``module=`` with the rows in data units. Outputs in data units (``to_data``) are mapped
         back the same way. Only one batch of tensors is alive at a time;
         results are written straight into the output, of X's float dtype.
         """
@@ -963,7 +967,7 @@ class _BaseAutoencoder(
         n = X.shape[0]
         batch_size = self._setting("inference_batch_size")
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
-        folded = self._folded_module() if fold and from_data and in32 else None
+        folded = self._folded_module(fold) if fold and from_data and in32 else None
         if in32 and not scaling.identity:
             # x_model = x / s - m / s and x = s * x_model + m.
             shift = torch.as_tensor(scaling.mean, dtype=torch.float32, device=device)
@@ -1009,59 +1013,92 @@ class _BaseAutoencoder(
                 out[start : start + rows] = result
         return _check_finite_output(out, method)
 
-    def _folded_module(self):
-        """A view of the module whose first layer reads the data's units, or None.
+    def _folded_module(self, fold="encoder"):
+        """A view of the module that reads (and writes) the data's units, or None.
 
         ``W (x - m) / s + b = (W / s) x + (b - W m / s)``: the scaling folded
-        into the first encoder layer (computed in float64, stored in
-        float32), so that ``transform`` skips standardising. The view is a
-        shallow copy of the module sharing every other layer and parameter,
-        with the folded layer in place of the first one (tied decoder layers
-        keep reading the original weight). The folded weights are kept on
-        the net with a copy of the first layer's weights they were made
-        from, and remade whenever those differ (after any training step).
-        None for modules whose first layer is not a linear layer on the
-        input (convolutions).
+        into the first encoder layer, and with ``fold="both"`` its inverse
+        into the last decoder layer, ``s (V h + c) + m``, so that inference
+        skips standardising (the folds computed in float64, stored in
+        float32). The view is a shallow copy of the module sharing every
+        other layer and parameter, with the folded layers in place (a tied
+        decoder layer keeps reading the original weight). The folded weights
+        are kept on the net with copies of the weights they were made from,
+        and remade whenever those differ (after any training step). None for
+        modules whose first layer is not a linear layer on the input
+        (convolutions) or, for ``"both"``, whose last layer is not linear.
         """
         module = self._module
         layers = getattr(module, "encoder_layers", None)
         if not layers or type(layers[0]) is not torch.nn.Linear or self._scaling.identity:
             return None
         first = layers[0]
-        cached = self.net_.__dict__.get("_folded_first")
+        sources = [first.weight, first.bias]
+        if fold == "both":
+            last = module.decoder_layers[-1]
+            if type(last) is _TiedLinear:
+                last_weight = last._source[0].weight.t()
+            elif type(last) is torch.nn.Linear:
+                last_weight = last.weight
+            else:
+                return None
+            sources += [last_weight, last.bias]
+        cache = self.net_.__dict__.setdefault("_folded", {})
+        cached = cache.get(fold)
         if not (
             cached is not None
-            and torch.equal(cached[0], first.weight)
-            and torch.equal(cached[1], first.bias)
+            and all(torch.equal(kept, now) for kept, now in zip(cached[0], sources))
         ):
-            scaling = self._scaling
-            with torch.no_grad():
-                weight = first.weight.double()
-                mean = torch.as_tensor(scaling.mean, dtype=torch.float64, device=weight.device)
-                folded_weight = (weight / scaling.scale).float()
-                folded_bias = (first.bias.double() - weight @ mean / scaling.scale).float()
-                dense = torch.nonzero((folded_weight != 0).all(dim=1))
-                sentinel = int(dense[0, 0]) if len(dense) else None
-                cached = (
-                    first.weight.detach().clone(),
-                    first.bias.detach().clone(),
-                    (folded_weight, folded_bias, sentinel),
-                )
-            self.net_.__dict__["_folded_first"] = cached
+            cached = (
+                [t.detach().clone() for t in sources],
+                self._fold(*sources),
+            )
+            cache[fold] = cached
         folded = copy.copy(module)
         folded._modules = dict(module._modules)
+        first_folded, last_folded = cached[1]
         folded._modules["encoder_layers"] = torch.nn.ModuleList(
-            [_FoldedLinear(*cached[2]), *list(layers)[1:]]
+            [_FoldedLinear(*first_folded), *list(layers)[1:]]
         )
+        if last_folded is not None:
+            folded._modules["decoder_layers"] = torch.nn.ModuleList(
+                [*list(module.decoder_layers)[:-1], _FoldedLinear(*last_folded, sentinel=False)]
+            )
         return folded
+
+    def _fold(self, weight, bias, last_weight=None, last_bias=None):
+        """The folded first (and last) layers' weights, biases and sentinel."""
+        scaling = self._scaling
+        with torch.no_grad():
+            weight = weight.double()
+            mean = torch.as_tensor(scaling.mean, dtype=torch.float64, device=weight.device)
+            folded_weight = (weight / scaling.scale).float()
+            folded_bias = (bias.double() - weight @ mean / scaling.scale).float()
+            dense = torch.nonzero((folded_weight != 0).all(dim=1))
+            sentinel = int(dense[0, 0]) if len(dense) else None
+            first = (folded_weight, folded_bias, sentinel)
+            if last_weight is None:
+                return first, None
+            last = (
+                (last_weight.double() * scaling.scale).float().contiguous(),
+                (last_bias.double() * scaling.scale + mean).float(),
+            )
+        return first, last
 
     def _encode(self, X):
         return self._infer(
-            self._encode_batch, X, out_width=self._code_width(), method="transform", fold=True
+            self._encode_batch, X, out_width=self._code_width(), method="transform", fold="encoder"
         )
 
+    #: Whether ``_score_batch`` accepts a folded module (``module=``, rows
+    #: and reconstructions in data units; see ``_folded_module``).
+    _score_folds = False
+
     def _score(self, X):
-        return self._infer(self._score_batch, X, out_width=None, method="score_samples")
+        return self._infer(
+            self._score_batch, X, out_width=None, method="score_samples",
+            fold="both" if self._score_folds else None,
+        )
 
     # ------------------------------------------------------------------
     # Generation: decode draws from a density of the training codes
