@@ -83,7 +83,8 @@ def _checked_float32(t, name="X"):
     so only a non-finite sum is looked at value by value.
     """
     t32 = t if t.dtype == torch.float32 else t.to(torch.float32)
-    if t32.numel() and not bool(torch.isfinite(t32.sum())) and not bool(torch.isfinite(t32).all()):
+    suspect = t32.numel() and not bool(torch.isfinite(t32.sum()))
+    if suspect and not bool(torch.isfinite(t32).all()):
         if bool(torch.isnan(t).any()):
             raise ValueError(
                 f"Input {name} contains NaN. Impute or drop missing values first, "
@@ -956,9 +957,10 @@ class _BaseAutoencoder(
         ``fold`` the map is instead folded into a view of the module (see
         ``_folded_module``; ``"encoder"``: its first layer, for an encoder;
         ``"both"``: also its last, for a reconstruction in data units), which
-        ``fn`` then gets as ``module=`` with the rows in data units. Outputs in data units (``to_data``) are mapped
-        back the same way. Only one batch of tensors is alive at a time;
-        results are written straight into the output, of X's float dtype.
+        ``fn`` then gets as ``module=`` with the rows in data units. Outputs
+        in data units (``to_data``) are mapped back the same way. Only one
+        batch of tensors is alive at a time; results are written straight
+        into the output, of X's float dtype.
         """
         self._module.eval()
         scaling = self._scaling

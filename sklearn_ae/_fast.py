@@ -110,8 +110,9 @@ class PlainStep:
             forward, backward = (weight, weight.t()) if tied else (weight.t(), weight)
             accumulate = id(weight) in seen
             seen.add(id(weight))
+            activate = _IN_PLACE.get(rule)
             self.layers.append(
-                (weight, layer.bias, forward, backward, tied, accumulate, _IN_PLACE.get(rule), rule)
+                (weight, layer.bias, forward, backward, tied, accumulate, activate, rule)
             )
         self.layers.reverse()
         self.loss = loss

@@ -18,14 +18,15 @@ build stage's hook:
     class AcceleratedAutoencoder(Autoencoder):
         _net_class = partial(AccelerateAutoencoderNet, accelerator=Accelerator())
 
-Set the estimator's ``device`` to the accelerator's (``str(accelerator.device)``),
-where it keeps the training rows. Define such a class in a module of your own (so that pickles of it load
-where that module is importable), and launch the script with
+Set the estimator's ``device`` to the accelerator's
+(``str(accelerator.device)``), where it keeps the training rows. Define
+such a class in a module of your own (so that pickles of it load where
+that module is importable), and launch the script with
 ``accelerate launch`` for several processes. Training then takes skorch's
 autograd step under the accelerator (``accelerator.backward``, autocast),
 never this package's autograd-free step. Requires the ``accelerate``
 package (``pip install accelerate``); the test suite runs a one-process CPU
-accelerator and checks it trains the model a plain fit trains.
+accelerator and checks it trains, bitwise, the model of the autograd path.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause

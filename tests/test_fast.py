@@ -107,9 +107,8 @@ def test_gradients_of_a_pretraining_stage_equal_autograd(k, tied_weights):
 def test_the_step_stands_aside_where_it_does_not_apply():
     plain = ReconstructionObjective("mse", make_activation("identity"))
     assert plain_step(_module(), plain) is not None
-    penalised = ReconstructionObjective(
-        "mse", make_activation("identity"), penalty=code_penalty(lambda o, *a: l1_activity(o["code"]), 0.1, "l1")
-    )
+    l1 = code_penalty(lambda output, *args: l1_activity(output["code"]), 0.1, "l1")
+    penalised = ReconstructionObjective("mse", make_activation("identity"), penalty=l1)
     assert plain_step(_module(), penalised) is None
     assert plain_step(_module(topk=2), plain) is None
 
@@ -138,7 +137,9 @@ def test_which_estimators_take_the_fast_step(digits_X, est_class, params, takes_
     assert (fast.net_.fast_step_ is not None) is takes_it
     if not takes_it:
         return
-    general = _fit(est_class, digits_X, fast=False, monkeypatch=monkeypatch, n_components=4, **params)
+    general = _fit(
+        est_class, digits_X, fast=False, monkeypatch=monkeypatch, n_components=4, **params
+    )
     assert general.net_.fast_step_ is None
     np.testing.assert_allclose(fast.transform(digits_X), general.transform(digits_X), atol=1e-3)
     np.testing.assert_allclose(
