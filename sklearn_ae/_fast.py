@@ -14,7 +14,8 @@ to float32 rounding (``tests/test_fast.py`` states the tolerance).
 :func:`plain_step` decides, from the module and the objective alone, whether
 the step applies and returns ``None`` otherwise, so that the general
 (autograd) path stays in charge of everything else: code penalties, top-k
-codes, tied weights, variational and convolutional modules. Corrupted
+codes, variational and convolutional modules. Tied decoder layers take it
+(their gradient is added to their mirror's). Corrupted
 inputs (the denoising autoencoder) take the fast step: the corruption is
 applied to the batch before the step, which then only sees an input and a
 target.

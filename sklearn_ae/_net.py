@@ -678,11 +678,6 @@ class _History(History):
         return super().__getitem__(i)
 
 
-def _current_epoch(history):
-    """The history's last epoch row (a dict), without ``History``'s indexing."""
-    return list.__getitem__(history, -1)
-
-
 class _BatchStream(IterableDataset):
     """An epoch's ``_Batches`` as an iterable dataset of whole batches."""
 
@@ -701,7 +696,7 @@ class _EpochMeanLoss(PassthroughScoring):
     def on_epoch_end(self, net, **kwargs):
         size_key = ("train" if self.on_train else "valid") + "_batch_size"
         total = weight = 0.0
-        epoch = _current_epoch(net.history)
+        epoch = net.history[-1]
         for row in epoch["batches"]:
             if self.name not in row:
                 continue
@@ -770,7 +765,7 @@ class Stopper(Callback):
         epoch = len(net.history)
         if epoch <= self.warmup_epochs:
             self.misses_, self.best_score_ = 0, math.inf
-        score = _current_epoch(net.history)[self.monitor]
+        score = net.history[-1][self.monitor]
         if score < self.best_score_ - self.tol:
             self.misses_ = 0
             self.best_score_ = score
@@ -841,7 +836,7 @@ class EpochGuard(Callback):
         net.term_sums_, net.term_count_ = {}, 0
 
     def on_epoch_end(self, net, **kwargs):
-        row = _current_epoch(net.history)
+        row = net.history[-1]
         for name, total in net.term_sums_.items():
             row[name] = float(total) / max(net.term_count_, 1)
         net.objective_terms_ = list(net.term_sums_)
