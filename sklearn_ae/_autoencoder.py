@@ -360,9 +360,9 @@ default="adam"
     _score_folds = True
 
     def _score_batch(self, xb, module=None):
+        err = self._make_objective().per_sample((module or self._module)(xb), xb)
         if module is not None:  # folded: rows and reconstruction in data units
-            return -self._make_objective().per_sample(module(xb), xb)
-        err = self._make_objective().per_sample(self._module(xb), xb)
+            return -err
         return -err * self._scaling.scale**2
 
     # ------------------------------------------------------------------

@@ -1007,8 +1007,12 @@ class _BaseAutoencoder(
                     result = result.mul(scaling.scale).add_(shift)
                 result = result.cpu().numpy()
                 if from_data and check_after:
-                    first = folded.encoder_layers[0] if folded is not None else None
-                    if (first.nonfinite if first is not None else not np.isfinite(result).all()):
+                    suspect = (
+                        folded.encoder_layers[0].nonfinite
+                        if folded is not None
+                        else not np.isfinite(result).all()
+                    )
+                    if suspect:
                         _checked_float32(t)  # raises if the input is to blame
                 if to_data and not in32:
                     result = scaling.to_data(result)
