@@ -24,6 +24,9 @@ AUTO_TRIM = 0.1
 #: reconstructs (almost) exactly, such as constant pixels.
 SCALE_FLOOR = 0.1
 
+#: Code width of the default autoencoder, capped at half the input width.
+DEFAULT_CODE_WIDTH = 8
+
 
 class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     """Outlier detection with an autoencoder, robust to anomalies in training.
@@ -65,10 +68,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     ----------
     estimator : autoencoder of sklearn_ae or None, default=None
         The unfitted autoencoder to train, cloned in ``fit``. None means
-        ``Autoencoder(n_components=4, hidden_layer_sizes="auto",
-        early_stopping=True)``: a narrow code keeps the model from copying
-        what it has not seen often, and early stopping on held-out rows
-        keeps it from memorising the training rows' noise.
+        ``Autoencoder(n_components=8, hidden_layer_sizes="auto",
+        early_stopping=True)``, with ``n_components`` capped at half the
+        number of features: a code narrower than the rows keeps the model
+        from copying what it has not seen often, and early stopping on
+        held-out rows keeps it from memorising the training rows' noise.
 
     contamination : "auto" or float, default="auto"
         The expected share of outliers in the training data, in (0, 0.5].
@@ -183,7 +187,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.random_state = random_state
 
     def _default_estimator(self):
-        return Autoencoder(n_components=4, hidden_layer_sizes="auto", early_stopping=True)
+        return Autoencoder(
+            n_components=DEFAULT_CODE_WIDTH, hidden_layer_sizes="auto", early_stopping=True
+        )
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -203,6 +209,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse="csr")
         estimator = self._make_estimator()
+        if self.estimator is None:  # a code narrower than the rows it codes
+            width = min(DEFAULT_CODE_WIDTH, max(1, X.shape[1] // 2))
+            estimator.set_params(n_components=width)
         if self.robust:
             trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
             estimator.set_params(trim_fraction=min(trim, 0.49))

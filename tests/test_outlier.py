@@ -86,7 +86,11 @@ def test_set_threshold_targets_a_false_positive_rate(data):
 
 def test_the_default_estimator_and_non_autoencoders(data):
     det = AutoencoderOutlierDetector(random_state=0).fit(data)
-    assert isinstance(det.estimator_, Autoencoder) and det.estimator_.n_components == 4
+    # 8 codes, capped at half the 6 features
+    assert isinstance(det.estimator_, Autoencoder) and det.estimator_.n_components == 3
+    wide = np.random.RandomState(1).normal(size=(60, 40))
+    assert AutoencoderOutlierDetector(random_state=0).fit(wide).estimator_.n_components == 8
+    assert det.estimator is None  # the parameter stays untouched
     from sklearn.decomposition import PCA
 
     with pytest.raises(ValueError, match="must be an autoencoder of sklearn_ae"):
