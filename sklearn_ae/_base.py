@@ -53,7 +53,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
-from ._modules import ACTIVATION_NAMES, _TiedLinear, build_module
+from ._modules import ACTIVATION_NAMES, IN_PLACE_ACTIVATIONS, _TiedLinear, build_module
 from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
 from ._scaling import DataScaling, RowSubset, dense_rows, is_streamed
 
@@ -74,7 +74,19 @@ def _check_float32_range(X, name="X"):
             )
 
 
-def _checked_float32(t, name="X"):
+def _as_float32(t, buffer=None):
+    """A host tensor as float32: itself, or cast into ``buffer`` when given.
+
+    Inference casts one chunk at a time into one buffer per call: a fresh
+    multi-megabyte tensor per chunk would be fresh pages, faulted in each
+    time.
+    """
+    if t.dtype == torch.float32:
+        return t
+    return t.to(torch.float32) if buffer is None else buffer[: t.shape[0]].copy_(t)
+
+
+def _checked_float32(t, name="X", buffer=None):
     """A host tensor of data as float32, refusing NaN, infinity and overflow.
 
     The finiteness check of inference, one chunk at a time: a float32 sum
@@ -82,7 +94,7 @@ def _checked_float32(t, name="X"):
     every value is, except that a sum of large finite values may overflow,
     so only a non-finite sum is looked at value by value.
     """
-    t32 = t if t.dtype == torch.float32 else t.to(torch.float32)
+    t32 = _as_float32(t, buffer)
     suspect = t32.numel() and not bool(torch.isfinite(t32.sum()))
     if suspect and not bool(torch.isfinite(t32).all()):
         if bool(torch.isnan(t).any()):
@@ -106,6 +118,16 @@ class _FoldedLinear(torch.nn.Module):
     Without such a unit (None: some weight of every unit is exactly 0), all
     the outputs are summed; ``sentinel=False`` watches nothing (a folded
     last layer). One instance per call: the flag is the call's.
+
+    Its output, the widest activation of an encoder (or the reconstruction),
+    is written into one buffer per call, reused by every batch (all have
+    the same shape): a fresh multi-megabyte tensor per batch would be fresh
+    pages, faulted in each time. The batch's output is consumed before the
+    next batch starts, so nothing else reads the buffer; ``addmm`` is the
+    kernel ``linear`` runs, so the values are the same. (The sentinel's sum
+    is read at once for the same reason: keeping a small tensor alive per
+    batch measured slower, it keeps the allocator from reusing freed
+    buffers.)
     """
 
     def __init__(self, weight, bias, sentinel):
@@ -114,9 +136,12 @@ class _FoldedLinear(torch.nn.Module):
         self.bias = bias
         self.sentinel = sentinel
         self.nonfinite = False
+        self._out = None
 
     def forward(self, x):
-        out = torch.nn.functional.linear(x, self.weight, self.bias)
+        if self._out is None or self._out.shape[0] != x.shape[0]:
+            self._out = x.new_empty((x.shape[0], self.weight.shape[0]))
+        out = torch.addmm(self.bias, x, self.weight.t(), out=self._out)
         if self.sentinel is False:  # a last layer: nothing to watch
             return out
         watched = out if self.sentinel is None else out[:, self.sentinel]
@@ -942,13 +967,15 @@ class _BaseAutoencoder(
         """Run ``fn`` (tensor -> tensor) on X in batches under inference mode.
 
         The one batching loop of inference. Every batch ``fn`` sees has
-        exactly ``inference_batch_size`` rows: the last one (or a call with
-        fewer rows) is padded with zero rows, whose outputs are dropped.
-        float32 kernels pick their blocking, and so their rounding, by the
-        batch's shape; with one shape for every batch a row's output does
-        not depend on the other rows of the call nor on where the batches
-        begin (a 1-row call gives bitwise what a 10,000-row call gives for
-        that row).
+        exactly ``inference_batch_size`` rows: a last, partial batch is
+        completed with the rows before it (the batch overlaps the previous
+        one; only its new rows' outputs are kept), a call with fewer rows
+        is padded with zero rows, whose outputs are dropped. float32
+        kernels pick their blocking, and so their rounding, by the batch's
+        shape; with one shape for every batch a row's output does not
+        depend on the other rows of the call nor on where the batches begin
+        (a 1-row call gives bitwise what a 10,000-row call gives for that
+        row).
 
         Each chunk of X (``from_data``) is checked (NaN, infinity, float32
         range) as it is cast to float32, and mapped to model space: in
@@ -962,7 +989,8 @@ class _BaseAutoencoder(
         batch of tensors is alive at a time; results are written straight
         into the output, of X's float dtype.
         """
-        self._module.eval()
+        if self._module.training:  # eval() walks every submodule: only when needed
+            self._module.eval()
         scaling = self._scaling
         in32 = scaling.float32_safe
         device = self.device_
@@ -982,15 +1010,22 @@ class _BaseAutoencoder(
         # over each chunk as it is cast.
         check_after = folded is not None or out_width is None
         padded = None
+        cast = None
+        if from_data and X.dtype != np.float32:
+            cast = torch.empty((min(n, batch_size), X.shape[1]), dtype=torch.float32)
         with torch.inference_mode():
             for start in range(0, n, batch_size):
-                chunk = np.ascontiguousarray(dense_rows(X[start : start + batch_size]))
+                stop = min(start + batch_size, n)
+                # The last batch overlaps the previous one: a full batch
+                # without a padded copy, of which rows start:stop are kept.
+                chunk = np.ascontiguousarray(dense_rows(X[max(0, stop - batch_size) : stop]))
                 rows = chunk.shape[0]
+                new_rows = slice(rows - (stop - start), rows)
                 t = torch.from_numpy(chunk)
                 if not from_data:
                     xb = t.to(device, torch.float32)
                 else:
-                    t32 = t.to(torch.float32) if check_after else _checked_float32(t)
+                    t32 = _as_float32(t, cast) if check_after else _checked_float32(t, buffer=cast)
                     if folded is not None or scaling.identity:
                         xb = t32.to(device)
                     elif in32:
@@ -1002,21 +1037,20 @@ class _BaseAutoencoder(
                         padded = xb.new_zeros((batch_size, X.shape[1]))
                     padded[:rows] = xb
                     xb = padded
-                result = (fn(xb) if folded is None else fn(xb, module=folded))[:rows]
+                result = (fn(xb) if folded is None else fn(xb, module=folded))[new_rows]
                 if to_data and in32 and not scaling.identity:
                     result = result.mul(scaling.scale).add_(shift)
                 result = result.cpu().numpy()
-                if from_data and check_after:
-                    suspect = (
-                        folded.encoder_layers[0].nonfinite
-                        if folded is not None
-                        else not np.isfinite(result).all()
-                    )
-                    if suspect:
+                if from_data and folded is None and check_after:
+                    if not np.isfinite(result).all():
                         _checked_float32(t)  # raises if the input is to blame
                 if to_data and not in32:
                     result = scaling.to_data(result)
-                out[start : start + rows] = result
+                out[start:stop] = result
+            if folded is not None and folded.encoder_layers[0].nonfinite:
+                for start in range(0, n, batch_size):  # raises if the input is to blame
+                    chunk = dense_rows(X[start : start + batch_size])
+                    _checked_float32(torch.from_numpy(np.ascontiguousarray(chunk)))
         return _check_finite_output(out, method)
 
     def _folded_module(self, fold="encoder"):
@@ -1062,6 +1096,9 @@ class _BaseAutoencoder(
             cache[fold] = cached
         folded = copy.copy(module)
         folded._modules = dict(module._modules)
+        folded._activate_in_place = IN_PLACE_ACTIVATIONS.get(
+            type(getattr(module, "hidden_activation", None))
+        )
         first_folded, last_folded = cached[1]
         folded._modules["encoder_layers"] = torch.nn.ModuleList(
             [_FoldedLinear(*first_folded), *list(layers)[1:]]

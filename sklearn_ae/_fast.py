@@ -28,16 +28,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._losses import ReconstructionObjective, trimmed_rows
-from ._modules import LayerStage, MLPAutoencoderModule, _TiedLinear
+from ._modules import IN_PLACE_ACTIVATIONS, LayerStage, MLPAutoencoderModule, _TiedLinear
 
 #: Activation modules the step knows, by the name of their derivative rule.
 _RULES = {nn.Identity: "identity", nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "logistic"}
 
 _IN_PLACE = {
-    "identity": None,
-    "relu": torch.Tensor.relu_,
-    "tanh": torch.Tensor.tanh_,
-    "logistic": torch.Tensor.sigmoid_,
+    rule: IN_PLACE_ACTIVATIONS.get(kind) for kind, rule in _RULES.items()
 }
 
 

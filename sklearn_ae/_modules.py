@@ -93,6 +93,14 @@ def _topk_mask(z, k):
     return z.masked_fill(~keep, 0.0)
 
 
+#: In-place forms of the activation modules that have one.
+IN_PLACE_ACTIVATIONS = {
+    nn.ReLU: torch.Tensor.relu_,
+    nn.Tanh: torch.Tensor.tanh_,
+    nn.Sigmoid: torch.Tensor.sigmoid_,
+}
+
+
 class _TiedLinear(nn.Module):
     """A decoder layer that reuses an encoder layer's weights transposed.
 
@@ -122,9 +130,16 @@ class _MLPStack(nn.Module):
     ``decoder_layers`` (the last layer outputs logits).
     """
 
+    #: An in-place form of ``hidden_activation`` (e.g. ``torch.relu_``), set
+    #: only on the inference views of ``_folded_module``: each layer's output
+    #: is a fresh tensor there and no graph is kept, so it is activated where
+    #: it lies instead of into a new tensor (bitwise the same values).
+    _activate_in_place = None
+
     def _hidden(self, layers, x):
+        activate = self._activate_in_place or self.hidden_activation
         for layer in layers:
-            x = self.hidden_activation(layer(x))
+            x = activate(layer(x))
         return x
 
     def _through(self, layers, x):
