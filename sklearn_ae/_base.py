@@ -955,9 +955,10 @@ class _BaseAutoencoder(
         """Codes of a batch in model space (in data units for a folded ``module``)."""
         return (module or self._module).encode(xb)
 
-    def _decode_batch(self, zb):
-        """Reconstruction (in model space) of a batch of codes."""
-        return self._module.decode(zb)
+    def _decode_batch(self, zb, module=None):
+        """Reconstruction of a batch of codes, in model space (in data units
+        for a folded ``module``)."""
+        return (module or self._module).decode(zb)
 
     @abstractmethod
     def _score_batch(self, xb):
@@ -982,10 +983,11 @@ class _BaseAutoencoder(
         float32 with torch when the scaling allows it
         (``DataScaling.float32_safe``), else in float64 on the host. With
         ``fold`` the map is instead folded into a view of the module (see
-        ``_folded_module``; ``"encoder"``: its first layer, for an encoder;
-        ``"both"``: also its last, for a reconstruction in data units), which
-        ``fn`` then gets as ``module=`` with the rows in data units. Outputs
-        in data units (``to_data``) are mapped back the same way. Only one
+        ``_folded_module``; ``"encoder"``: its first layer, for an encoder,
+        which then reads rows in data units; ``"decoder"``: its last, for a
+        decoder that writes them; ``"both"``), which ``fn`` then gets as
+        ``module=``. Outputs in data units (``to_data``) are otherwise mapped
+        back the same way. Only one
         batch of tensors is alive at a time; results are written straight
         into the output, of X's float dtype.
         """
@@ -997,7 +999,11 @@ class _BaseAutoencoder(
         n = X.shape[0]
         batch_size = self._setting("inference_batch_size")
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
-        folded = self._folded_module(fold) if fold and from_data and in32 else None
+        folded = self._folded_module(fold) if fold and in32 else None
+        # The folded view reads the data's units (no mapping of the input)
+        # when its first layer is folded, writes them when its last is.
+        folded_in = folded is not None and fold in ("encoder", "both")
+        folded_out = folded is not None and fold in ("decoder", "both")
         if in32 and not scaling.identity:
             # x_model = x / s - m / s and x = s * x_model + m.
             shift = torch.as_tensor(scaling.mean, dtype=torch.float32, device=device)
@@ -1008,7 +1014,7 @@ class _BaseAutoencoder(
         # folded first layer, by a per-row score (every feature enters each
         # row's score, so a bad value makes it non-finite), else by a pass
         # over each chunk as it is cast.
-        check_after = folded is not None or out_width is None
+        check_after = folded_in or out_width is None
         padded = None
         cast = None
         if from_data and X.dtype != np.float32:
@@ -1026,7 +1032,7 @@ class _BaseAutoencoder(
                     xb = t.to(device, torch.float32)
                 else:
                     t32 = _as_float32(t, cast) if check_after else _checked_float32(t, buffer=cast)
-                    if folded is not None or scaling.identity:
+                    if folded_in or scaling.identity:
                         xb = t32.to(device)
                     elif in32:
                         xb = t32.to(device).mul(1.0 / scaling.scale).add_(model_shift)
@@ -1038,16 +1044,17 @@ class _BaseAutoencoder(
                     padded[:rows] = xb
                     xb = padded
                 result = (fn(xb) if folded is None else fn(xb, module=folded))[new_rows]
-                if to_data and in32 and not scaling.identity:
-                    result = result.mul(scaling.scale).add_(shift)
+                if to_data and in32 and not (scaling.identity or folded_out):
+                    # in place: a decoder's output is a fresh tensor of its own
+                    result = result.mul_(scaling.scale).add_(shift)
                 result = result.cpu().numpy()
-                if from_data and folded is None and check_after:
+                if from_data and not folded_in and check_after:
                     if not np.isfinite(result).all():
                         _checked_float32(t)  # raises if the input is to blame
                 if to_data and not in32:
                     result = scaling.to_data(result)
                 out[start:stop] = result
-            if folded is not None and folded.encoder_layers[0].nonfinite:
+            if folded_in and folded.encoder_layers[0].nonfinite:
                 for start in range(0, n, batch_size):  # raises if the input is to blame
                     chunk = dense_rows(X[start : start + batch_size])
                     _checked_float32(torch.from_numpy(np.ascontiguousarray(chunk)))
@@ -1057,42 +1064,43 @@ class _BaseAutoencoder(
         """A view of the module that reads (and writes) the data's units, or None.
 
         ``W (x - m) / s + b = (W / s) x + (b - W m / s)``: the scaling folded
-        into the first encoder layer, and with ``fold="both"`` its inverse
-        into the last decoder layer, ``s (V h + c) + m``, so that inference
-        skips standardising (the folds computed in float64, stored in
-        float32). The view is a shallow copy of the module sharing every
-        other layer and parameter, with the folded layers in place (a tied
-        decoder layer keeps reading the original weight). The folded weights
-        are kept on the net with copies of the weights they were made from,
-        and remade whenever those differ (after any training step). None for
-        modules whose first layer is not a linear layer on the input
-        (convolutions) or, for ``"both"``, whose last layer is not linear.
+        into the first encoder layer (``fold="encoder"``), its inverse into
+        the last decoder layer, ``s (V h + c) + m`` (``"decoder"``), or both
+        (``"both"``), so that inference skips standardising (the folds
+        computed in float64, stored in float32). The view is a shallow copy
+        of the module sharing every other layer and parameter, with the
+        folded layers in place (a tied decoder layer keeps reading the
+        original weight) and its hidden activations run in place. The folded
+        weights are kept on the net with copies of the weights they were
+        made from, and remade whenever those differ (after any training
+        step). None without a scaling, or when a layer to fold is not
+        linear (convolutions). The data are standardised only for an
+        identity output activation, so the decoder's logits are its output.
         """
         module = self._module
-        layers = getattr(module, "encoder_layers", None)
-        if not layers or type(layers[0]) is not torch.nn.Linear or self._scaling.identity:
+        if self._scaling.identity:
             return None
-        first = layers[0]
-        sources = [first.weight, first.bias]
-        if fold == "both":
-            last = module.decoder_layers[-1]
+        sources = []
+        if fold in ("encoder", "both"):
+            first = getattr(module, "encoder_layers", [None])[0]
+            if type(first) is not torch.nn.Linear:
+                return None
+            sources += [first.weight, first.bias]
+        if fold in ("decoder", "both"):
+            last = getattr(module, "decoder_layers", [None])[-1]
             if type(last) is _TiedLinear:
-                last_weight = last._source[0].weight.t()
+                sources += [last._source[0].weight.t(), last.bias]
             elif type(last) is torch.nn.Linear:
-                last_weight = last.weight
+                sources += [last.weight, last.bias]
             else:
                 return None
-            sources += [last_weight, last.bias]
         cache = self.net_.__dict__.setdefault("_folded", {})
         cached = cache.get(fold)
         if not (
             cached is not None
             and all(torch.equal(kept, now) for kept, now in zip(cached[0], sources))
         ):
-            cached = (
-                [t.detach().clone() for t in sources],
-                self._fold(*sources),
-            )
+            cached = ([t.detach().clone() for t in sources], self._fold(fold, *sources))
             cache[fold] = cached
         folded = copy.copy(module)
         folded._modules = dict(module._modules)
@@ -1100,32 +1108,40 @@ class _BaseAutoencoder(
             type(getattr(module, "hidden_activation", None))
         )
         first_folded, last_folded = cached[1]
-        folded._modules["encoder_layers"] = torch.nn.ModuleList(
-            [_FoldedLinear(*first_folded), *list(layers)[1:]]
-        )
+        if first_folded is not None:
+            folded._modules["encoder_layers"] = torch.nn.ModuleList(
+                [_FoldedLinear(*first_folded), *list(module.encoder_layers)[1:]]
+            )
         if last_folded is not None:
             folded._modules["decoder_layers"] = torch.nn.ModuleList(
                 [*list(module.decoder_layers)[:-1], _FoldedLinear(*last_folded, sentinel=False)]
             )
         return folded
 
-    def _fold(self, weight, bias, last_weight=None, last_bias=None):
-        """The folded first (and last) layers' weights, biases and sentinel."""
+    def _fold(self, fold, *sources):
+        """The folded first and/or last layers' weights, biases (and sentinel).
+
+        ``sources`` are the weight and bias of the first layer, of the last
+        one, or of both, as ``fold`` says; the fold not asked for is None.
+        """
         scaling = self._scaling
+        first = last = None
         with torch.no_grad():
-            weight = weight.double()
-            mean = torch.as_tensor(scaling.mean, dtype=torch.float64, device=weight.device)
-            folded_weight = (weight / scaling.scale).float()
-            folded_bias = (bias.double() - weight @ mean / scaling.scale).float()
-            dense = torch.nonzero((folded_weight != 0).all(dim=1))
-            sentinel = int(dense[0, 0]) if len(dense) else None
-            first = (folded_weight, folded_bias, sentinel)
-            if last_weight is None:
-                return first, None
-            last = (
-                (last_weight.double() * scaling.scale).float().contiguous(),
-                (last_bias.double() * scaling.scale + mean).float(),
-            )
+            mean = torch.as_tensor(scaling.mean, dtype=torch.float64, device=sources[0].device)
+            if fold in ("encoder", "both"):
+                weight, bias, *sources = sources
+                weight = weight.double()
+                folded_weight = (weight / scaling.scale).float()
+                folded_bias = (bias.double() - weight @ mean / scaling.scale).float()
+                dense = torch.nonzero((folded_weight != 0).all(dim=1))
+                sentinel = int(dense[0, 0]) if len(dense) else None
+                first = (folded_weight, folded_bias, sentinel)
+            if fold in ("decoder", "both"):
+                last_weight, last_bias = sources
+                last = (
+                    (last_weight.double() * scaling.scale).float().contiguous(),
+                    (last_bias.double() * scaling.scale + mean).float(),
+                )
         return first, last
 
     def _encode(self, X):
@@ -1273,6 +1289,7 @@ class _BaseAutoencoder(
             from_data=False,
             to_data=True,
             method="inverse_transform",
+            fold="decoder",
         )
 
     def score_samples(self, X):

@@ -433,13 +433,13 @@ default="adam"
             return z
         return z[:, torch.as_tensor(self._kept_units, device=z.device)]
 
-    def _decode_batch(self, zb):
+    def _decode_batch(self, zb, module=None):
         width = self._module.mean_head.out_features
         if len(self._kept_units) != width:
             full = zb.new_zeros((zb.shape[0], width))
             full[:, torch.as_tensor(self._kept_units, device=zb.device)] = zb
             zb = full
-        return self._module.decode(zb)
+        return (module or self._module).decode(zb)
 
     def _stopping_warmup(self):
         # While the KL weight still rises the loss grows with it: early

@@ -253,8 +253,9 @@ def test_inference_runs_in_batches_of_the_configured_size(fitted_wide, monkeypat
     with config_context(inference_batch_size=96):
         out = getattr(fitted_wide, method)(X)
     assert len(out) == 1000
-    # The last batch is padded to the full size: a row's output must not
-    # depend on how many rows share its batch (see _infer).
+    # The last batch is a full one too (it overlaps the batch before it): a
+    # row's output must not depend on how many rows share its batch (see
+    # _infer).
     assert seen == [96] * 11
 
 
