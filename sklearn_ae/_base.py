@@ -1082,12 +1082,12 @@ class _BaseAutoencoder(
             return None
         sources = []
         if fold in ("encoder", "both"):
-            first = getattr(module, "encoder_layers", [None])[0]
+            first = next(iter(getattr(module, "encoder_layers", ())), None)
             if type(first) is not torch.nn.Linear:
                 return None
             sources += [first.weight, first.bias]
         if fold in ("decoder", "both"):
-            last = getattr(module, "decoder_layers", [None])[-1]
+            last = next(reversed(getattr(module, "decoder_layers", ())), None)
             if type(last) is _TiedLinear:
                 sources += [last._source[0].weight.t(), last.bias]
             elif type(last) is torch.nn.Linear:
