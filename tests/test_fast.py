@@ -19,6 +19,7 @@ from sklearn_ae import (
     DenoisingAutoencoder,
     SparseAutoencoder,
     VariationalAutoencoder,
+    config_context,
 )
 from sklearn_ae import _base
 from sklearn_ae._fast import plain_step
@@ -264,6 +265,28 @@ def test_the_folded_layer_follows_the_weights_after_more_training(digits_X):
     assert not np.array_equal(before, after)
     fresh = copy.deepcopy(est)  # rebuilt from the training state, no cache
     np.testing.assert_array_equal(after, fresh.transform(digits_X))
+    # The folded last layer (inverse_transform, score_samples) follows too.
+    decoded = est.inverse_transform(after)
+    scores = est.score_samples(digits_X)
+    est.partial_fit(digits_X)
+    assert not np.array_equal(decoded, est.inverse_transform(after))
+    assert not np.array_equal(scores, est.score_samples(digits_X))
+    fresh = copy.deepcopy(est)
+    np.testing.assert_array_equal(est.inverse_transform(after), fresh.inverse_transform(after))
+    np.testing.assert_array_equal(est.score_samples(digits_X), fresh.score_samples(digits_X))
+
+
+@pytest.mark.parametrize("row", [3, 70, 199])
+def test_non_finite_input_is_caught_in_any_batch(digits_X, row):
+    # Batches of 64 over 200 rows: the first, a middle one, and the last
+    # one, which overlaps the batch before it.
+    est = Autoencoder(n_components=3, max_iter=1, random_state=0).fit(digits_X)
+    X = digits_X[:200].copy()
+    X[row, 10] = np.nan
+    with config_context(inference_batch_size=64):
+        for method in (est.transform, est.score_samples):
+            with pytest.raises(ValueError, match="Input X contains NaN"):
+                method(X)
 
 
 def test_non_finite_input_is_caught_without_a_sentinel_unit(digits_X):
