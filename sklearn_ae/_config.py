@@ -77,9 +77,11 @@ def set_config(device_memory_budget=None, inference_batch_size=None):
         ``score_samples`` (default 1024). Only a few batches of tensors are
         alive at a time besides the output array, so this bounds the extra
         memory of inference on large inputs. Every batch has exactly this
-        many rows (the last is padded), so that a row's output does not
-        depend on the other rows of the call; a call on fewer rows costs
-        one full batch.
+        many rows (the last is completed with the rows before it, a
+        shorter call padded), so that a row's output does not depend on the
+        other rows of the call (for sizes that are multiples of 8 from 16
+        up: the matrix kernels may round a row by its position in batches
+        of other sizes); a call on fewer rows costs one full batch.
 
     See Also
     --------

@@ -132,8 +132,9 @@ class _MLPStack(nn.Module):
 
     #: An in-place form of ``hidden_activation`` (e.g. ``torch.relu_``), set
     #: only on the inference views of ``_folded_module``: each layer's output
-    #: is a fresh tensor there and no graph is kept, so it is activated where
-    #: it lies instead of into a new tensor (bitwise the same values).
+    #: is a tensor of the view's own there (fresh, or a folded layer's
+    #: per-call buffer) and no graph is kept, so it is activated where it
+    #: lies instead of into a new tensor (bitwise the same values).
     _activate_in_place = None
 
     def _hidden(self, layers, x):
