@@ -1084,6 +1084,8 @@ class _BaseAutoencoder(
         linear (convolutions). The data are standardised only for an
         identity output activation, so the decoder's logits are its output.
         """
+        if fold not in ("encoder", "decoder", "both"):
+            raise ValueError(f"fold must be 'encoder', 'decoder' or 'both', got {fold!r}.")
         module = self._module
         if self._scaling.identity:
             return None

@@ -34,7 +34,7 @@ def test_auto_narrows_codes_decoding_and_names_to_the_kept_units():
     # The codes are the kept units of the full posterior mean.
     # (through the same inference path: the scaling folded into the encoder)
     full = vae._infer(
-        lambda xb, module=None: (module or vae._module).encode(xb), X, out_width=6, fold=True
+        lambda xb, module=None: (module or vae._module).encode(xb), X, out_width=6, fold="encoder"
     )
     np.testing.assert_array_equal(Z, full[:, vae.active_components_])
     with pytest.raises(ValueError, match=f"n_components={k}"):
