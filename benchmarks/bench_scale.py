@@ -36,25 +36,32 @@ from _common import machine, print_table
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.model_selection import GridSearchCV, ParameterGrid, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_ae import Autoencoder
 
 
-def search(n_jobs, backend, quick):
+#: The grid of the in-process table (4 candidates) and of the fresh-process one (6).
+GRID = {"autoencoder__n_components": [4, 8], "autoencoder__learning_rate_init": [1e-3, 3e-3]}
+WIDER_GRID = {**GRID, "autoencoder__n_components": [4, 8, 16]}
+
+
+def search(n_jobs, backend, quick, *, epochs=None, n_rows=None, grid=GRID):
+    """One seeded 3-fold grid search on digits: (seconds, mean test scores)."""
     import joblib
 
     X, y = load_digits(return_X_y=True)
-    if quick:
-        X, y = X[:300], y[:300]
+    n_rows = n_rows or (300 if quick else len(X))
+    X, y = X[:n_rows], y[:n_rows]
     pipe = make_pipeline(
         StandardScaler(),
-        Autoencoder(hidden_layer_sizes=(32,), max_iter=3 if quick else 30, random_state=0),
+        Autoencoder(
+            hidden_layer_sizes=(32,), max_iter=epochs or (3 if quick else 30), random_state=0
+        ),
         LogisticRegression(max_iter=500),
     )
-    grid = {"autoencoder__n_components": [4, 8], "autoencoder__learning_rate_init": [1e-3, 3e-3]}
     start = time.perf_counter()
     with joblib.parallel_backend(backend):
         result = GridSearchCV(pipe, grid, cv=3, n_jobs=n_jobs).fit(X, y)
@@ -92,24 +99,10 @@ def search_table(quick):
 _FRESH_SEARCH = """
 import sys, time, warnings
 t0 = time.perf_counter()
-from sklearn.datasets import load_digits
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn_ae import Autoencoder
+from bench_scale import WIDER_GRID, search  # sklearn, torch and sklearn_ae with it
 warnings.simplefilter("ignore")
-n_jobs, epochs, n_rows = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-X, y = load_digits(return_X_y=True)
-X, y = X[:n_rows], y[:n_rows]
-pipe = make_pipeline(
-    StandardScaler(),
-    Autoencoder(hidden_layer_sizes=(32,), max_iter=epochs, random_state=0),
-    LogisticRegression(max_iter=500),
-)
-grid = {"autoencoder__n_components": [4, 8, 16],
-        "autoencoder__learning_rate_init": [1e-3, 3e-3]}
-GridSearchCV(pipe, grid, cv=3, n_jobs=n_jobs).fit(X, y)
+n_jobs, epochs, n_rows = (int(v) for v in sys.argv[1:4])
+search(n_jobs, "loky", False, epochs=epochs, n_rows=n_rows, grid=WIDER_GRID)
 print(time.perf_counter() - t0)
 """
 
@@ -123,7 +116,8 @@ def fresh_search_table(quick):
     compiler stack that ``torch.optim`` imports. A sequential script pays
     them once. Two search sizes show where the start-up is repaid.
     """
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, *sys.path])}
     sizes = [(2, 300)] if quick else [(30, 1797), (100, 1797)]
     rows = []
     for epochs, n_rows in sizes:
@@ -135,7 +129,8 @@ def fresh_search_table(quick):
             )
             times.setdefault(n_jobs, []).append(float(run.stdout.split()[-1]))
         seq, par = np.median(times[1]), np.median(times[2])
-        rows.append([f"6 candidates x 3 folds, {epochs} epochs", seq, par, par / seq])
+        candidates = len(ParameterGrid(WIDER_GRID))
+        rows.append([f"{candidates} candidates x 3 folds, {epochs} epochs", seq, par, par / seq])
     print(
         "Fresh processes (a script run from the shell, imports included), "
         "sequential against loky with n_jobs=2:\n"

@@ -55,7 +55,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._config import get_config
 from ._modules import ACTIVATION_NAMES, IN_PLACE_ACTIVATIONS, _TiedLinear, build_module
 from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
-from ._scaling import DataScaling, RowSubset, dense_rows, is_streamed
+from ._scaling import DataScaling, RowSubset, dense_rows, is_streamed, iter_rows
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -1062,8 +1062,7 @@ class _BaseAutoencoder(
                     result = scaling.to_data(result)
                 out[start:stop] = result
             if folded_in and folded.encoder_layers[0].nonfinite:
-                for start in range(0, n, batch_size):  # raises if the input is to blame
-                    chunk = dense_rows(X[start : start + batch_size])
+                for chunk in iter_rows(X):  # raises if the input is to blame
                     _checked_float32(torch.from_numpy(np.ascontiguousarray(chunk)))
         return _check_finite_output(out, method)
 
