@@ -103,8 +103,9 @@ default="adam"
         When True and the estimator is fitted, ``fit`` continues training
         the fitted model (weights, optimizer state, scaling, early stopping
         state) for ``max_iter`` more epochs instead of starting afresh;
-        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` may
-        change in between. See :term:`warm_start`.
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and the
+        memory settings (``inference_batch_size``, ``device_memory_budget``)
+        may change in between. See :term:`warm_start`.
 
     trim_fraction : float, default=0.0
         Robust training: the share, in [0, 0.5), of each training batch's
@@ -360,8 +361,13 @@ default="adam"
     _score_folds = True
 
     def _score_batch(self, xb, module=None):
-        err = self._make_objective().per_sample((module or self._module)(xb), xb)
-        if module is not None:  # folded: rows and reconstruction in data units
+        module = module or self._module
+        output = module(xb)
+        # in float64, so that a row's score does not depend on the rows
+        # batched with it (see _inference.py)
+        output["logits"] = output["logits"].double()
+        err = self._make_objective().per_sample(output, xb.double())
+        if getattr(module, "folded", None) == "both":  # rows, reconstruction in data units
             return -err
         return -err * self._scaling.scale**2
 

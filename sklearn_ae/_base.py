@@ -21,10 +21,15 @@ the docs, "How an estimator is built"):
     ``transform`` and ``score_samples`` on the fitted estimator.
 
 A variant overrides only the hooks where it differs: ``_make_module``,
-``_make_objective``, ``_make_penalty``, ``_make_corruption``,
-``_training_statistics``, ``_after_fit``, the batch functions of inference
-(``_encode_batch``, ``_decode_batch``, ``_score_batch``) and the few policy
-hooks (``_normalizes``, ``_unit_interval_requirement``, ``_check_params``).
+``_make_objective``, ``_make_corruption``, ``_training_statistics``,
+``_pretrain``, ``_after_fit``, the batch functions of inference
+(``_encode_batch``, ``_decode_batch``, ``_score_batch``, with
+``_score_folds``) and the few policy hooks (``_normalizes``,
+``_unit_interval_requirement``, ``_check_params``, ``_check_architecture``,
+``_latent_width``, ``_code_width``). The deterministic family
+(``_autoencoder.py``) adds its own, ``_make_penalty`` (the sparse and
+contractive terms) among them. ``net_class``, a public class attribute, is
+the net the build stage makes (e.g. ``sklearn_ae.accelerate``'s).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -53,7 +58,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._config import get_config
-from ._modules import ACTIVATION_NAMES, IN_PLACE_ACTIVATIONS, _TiedLinear, build_module
+from ._inference import is_narrow, row_independent_view, row_linear
+from ._threads import forward_work, thread_budget
+from ._modules import ACTIVATION_NAMES, _TiedLinear, build_module
 from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
 from ._scaling import DataScaling, RowSubset, dense_rows, is_streamed, iter_rows
 
@@ -123,8 +130,10 @@ class _FoldedLinear(torch.nn.Module):
     is written into one buffer per call, reused by every batch (all have
     the same shape): a fresh multi-megabyte tensor per batch would be fresh
     pages, faulted in each time. The batch's output is consumed before the
-    next batch starts, so nothing else reads the buffer; ``addmm`` is the
-    kernel ``linear`` runs, so the values are the same. (The sentinel's sum
+    next batch starts, so nothing else reads the buffer. A narrow layer is
+    computed row by row like every narrow layer of inference
+    (``_inference.row_linear``), a wide one by ``addmm``, the kernel
+    ``linear`` runs. (The sentinel's sum
     is read at once for the same reason: keeping a small tensor alive per
     batch measured slower, it keeps the allocator from reusing freed
     buffers.)
@@ -141,7 +150,10 @@ class _FoldedLinear(torch.nn.Module):
     def forward(self, x):
         if self._out is None or self._out.shape[0] != x.shape[0]:
             self._out = x.new_empty((x.shape[0], self.weight.shape[0]))
-        out = torch.addmm(self.bias, x, self.weight.t(), out=self._out)
+        if is_narrow(self.weight):  # row by row (see _inference.py)
+            out = row_linear(x, self.weight, self.bias, out=self._out)
+        else:
+            out = torch.addmm(self.bias, x, self.weight.t(), out=self._out)
         if self.sentinel is False:  # a last layer: nothing to watch
             return out
         watched = out if self.sentinel is None else out[:, self.sentinel]
@@ -455,9 +467,10 @@ class _BaseAutoencoder(
         "callbacks": [list, None],
     }
 
-    #: The net class the build stage uses: a subclass of ``AutoencoderNet``
-    #: (e.g. mixed with skorch's ``AccelerateMixin``) can be set here.
-    _net_class = AutoencoderNet
+    #: The net class the build stage uses, a public hook: a subclass may set
+    #: another subclass of ``AutoencoderNet`` here (e.g. ``sklearn_ae.
+    #: accelerate.AccelerateAutoencoderNet``, skorch's ``AccelerateMixin``).
+    net_class = AutoencoderNet
     #: Whether training may take the autograd-free step where it applies
     #: (see ``_fast``); a seam for tests comparing it with the general path.
     _fast_training = True
@@ -836,7 +849,7 @@ class _BaseAutoencoder(
             patience=self.n_iter_no_change,
             tol=self.tol,
             verbose=self.verbose,
-            net_class=self._net_class,
+            net_class=self.net_class,
             fast=self._fast_training,
         )
 
@@ -923,6 +936,14 @@ class _BaseAutoencoder(
         """The after_fit stage: a variant's extras, then codes kept for ``sample``."""
         self._after_fit(X)
         self._n_features_out = self._code_width()
+        self._keep_codes_for_sampling(X)
+
+    def _keep_codes_for_sampling(self, X):
+        """Keep the codes of at most ``N_DENSITY_CODES`` rows of X for ``sample``.
+
+        A seeded subsample, so the fitted state stays bounded in the rows;
+        also called by the supervised meta-estimators after fine-tuning.
+        """
         rng = np.random.RandomState(self._seeds[0])
         if X.shape[0] > N_DENSITY_CODES:
             X = X[np.sort(rng.choice(X.shape[0], N_DENSITY_CODES, replace=False))]
@@ -962,36 +983,34 @@ class _BaseAutoencoder(
         return (module or self._module).decode(zb)
 
     @abstractmethod
-    def _score_batch(self, xb):
-        """Per-sample score of a batch in model space (higher is more typical)."""
+    def _score_batch(self, xb, module=None):
+        """Per-sample score of a batch in model space (higher is more typical).
+
+        ``module`` is the inference view (``_inference_module``), folded
+        only where ``_score_folds`` says the variant takes a folded one.
+        """
 
     def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None, fold=None):
-        """Run ``fn`` (tensor -> tensor) on X in batches under inference mode.
+        """Run ``fn(batch, module=view)`` on X in batches under inference mode.
 
         The one batching loop of inference. Every batch ``fn`` sees has
         exactly ``inference_batch_size`` rows: a last, partial batch is
         completed with the rows before it (the batch overlaps the previous
         one; only its new rows' outputs are kept), a call with fewer rows
-        is padded with zero rows, whose outputs are dropped. float32
-        kernels pick their blocking, and so their rounding, by the batch's
-        shape; with one shape for every batch a row's output does not
-        depend on the other rows of the call nor on where the batches begin
-        (a 1-row call gives bitwise what a 10,000-row call gives for that
-        row), as long as the kernels do not also round a row by its
-        position in the batch. Measured on this CPU: they do not for batch
-        sizes that are multiples of 8 from 16 rows up (the default is
-        1024); layers of 1 to 3 units do below 16 rows, and a 1-unit layer
-        (a matrix-vector product) at sizes that are not multiples of 8.
+        is padded with zero rows, whose outputs are dropped. With one shape
+        for every batch, and narrow layers computed row by row in the view
+        ``fn`` gets (``_inference_module``), a row's output does not depend
+        on the other rows of the call nor on its position in a batch (see
+        ``_inference.py`` for why this holds on any CPU or GPU).
 
         Each chunk of X (``from_data``) is checked (NaN, infinity, float32
         range), and mapped to model space: in
         float32 with torch when the scaling allows it
         (``DataScaling.float32_safe``), else in float64 on the host. With
-        ``fold`` the map is instead folded into a view of the module (see
-        ``_folded_module``; ``"encoder"``: its first layer, for an encoder,
+        ``fold`` the map is instead folded into the view of the module (see
+        ``_inference_module``; ``"encoder"``: its first layer, for an encoder,
         which then reads rows in data units; ``"decoder"``: its last, for a
-        decoder that writes them; ``"both"``), which ``fn`` then gets as
-        ``module=``. Outputs in data units (``to_data``) are otherwise mapped
+        decoder that writes them; ``"both"``). Outputs in data units (``to_data``) are otherwise mapped
         back the same way. The check runs as each chunk is cast, or with a
         folded first layer from a watched unit, read once after the last
         batch (the chunks are then looked at to name the bad value). Only
@@ -1006,11 +1025,9 @@ class _BaseAutoencoder(
         n = X.shape[0]
         batch_size = self._setting("inference_batch_size")
         out = np.empty((n, out_width) if out_width is not None else (n,), dtype=X.dtype)
-        folded = self._folded_module(fold) if fold and in32 else None
-        # The folded view reads the data's units (no mapping of the input)
-        # when its first layer is folded, writes them when its last is.
-        folded_in = folded is not None and fold in ("encoder", "both")
-        folded_out = folded is not None and fold in ("decoder", "both")
+        # The view reads the data's units (no mapping of the input) when
+        # its first layer is folded, writes them when its last is.
+        module, folded_in, folded_out = self._inference_module(fold if in32 else None)
         if in32 and not scaling.identity:
             # x_model = x / s - m / s and x = s * x_model + m.
             shift = torch.as_tensor(scaling.mean, dtype=torch.float32, device=device)
@@ -1026,7 +1043,7 @@ class _BaseAutoencoder(
         cast = None
         if from_data and X.dtype != np.float32:
             cast = torch.empty((min(n, batch_size), X.shape[1]), dtype=torch.float32)
-        with torch.inference_mode():
+        with torch.inference_mode(), thread_budget(forward_work(self._module, batch_size)):
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 # The last batch overlaps the previous one: a full batch
@@ -1050,7 +1067,7 @@ class _BaseAutoencoder(
                         padded = xb.new_zeros((batch_size, X.shape[1]))
                     padded[:rows] = xb
                     xb = padded
-                result = (fn(xb) if folded is None else fn(xb, module=folded))[new_rows]
+                result = fn(xb, module=module)[new_rows]
                 if to_data and in32 and not (scaling.identity or folded_out):
                     # in place: a decoder's output is a fresh tensor of its own
                     result = result.mul_(scaling.scale).add_(shift)
@@ -1061,30 +1078,62 @@ class _BaseAutoencoder(
                 if to_data and not in32:
                     result = scaling.to_data(result)
                 out[start:stop] = result
-            if folded_in and folded.encoder_layers[0].nonfinite:
+            if folded_in and module.encoder_layers[0].nonfinite:
                 for chunk in iter_rows(X):  # raises if the input is to blame
                     _checked_float32(torch.from_numpy(np.ascontiguousarray(chunk)))
         return _check_finite_output(out, method)
 
-    def _folded_module(self, fold="encoder"):
-        """A view of the module that reads (and writes) the data's units, or None.
+    def _inference_module(self, fold=None):
+        """The module as inference runs it, and whether it reads/writes data units.
 
-        ``W (x - m) / s + b = (W / s) x + (b - W m / s)``: the scaling folded
-        into the first encoder layer (``fold="encoder"``), its inverse into
-        the last decoder layer, ``s (V h + c) + m`` (``"decoder"``), or both
-        (``"both"``), so that inference skips standardising (the folds
-        computed in float64, stored in float32). The view is a shallow copy
-        of the module sharing every other layer and parameter, with the
-        folded layers in place (a tied decoder layer keeps reading the
-        original weight) and its hidden activations run in place. The folded
-        weights are kept on the net with copies of the weights they were
-        made from, and remade whenever those differ (after any training
-        step). None without a scaling, or when a layer to fold is not
-        linear (convolutions). The data are standardised only for an
-        identity output activation, so the decoder's logits are its output.
+        Returns ``(view, folded_in, folded_out)``; ``view.folded`` is
+        ``fold``, or None where nothing was folded. The view is a per-call
+        shallow copy of the module, sharing its parameters, in which every
+        narrow dense layer is computed row by row (see ``_inference.py``:
+        a row's output cannot depend on the other rows) and the hidden
+        activations run in place (no graph is recorded at inference).
+
+        With ``fold`` the scaling is also folded into the view:
+        ``W (x - m) / s + b = (W / s) x + (b - W m / s)`` into the first
+        encoder layer (``fold="encoder"``; the view then reads rows in data
+        units, ``folded_in``), its inverse into the last decoder layer,
+        ``s (V h + c) + m`` (``"decoder"``; it writes them, ``folded_out``),
+        or both (``"both"``), so that inference skips standardising (the
+        folds computed in float64, stored in float32; a tied decoder layer
+        keeps reading the original weight). The folded weights are kept on
+        the net with copies of the weights they were made from, and remade
+        whenever those differ (after any training step). Nothing is folded
+        without a scaling, or when a layer to fold is not linear
+        (convolutions). The data are standardised only for an identity
+        output activation, so the decoder's logits are its output.
         """
-        if fold not in ("encoder", "decoder", "both"):
-            raise ValueError(f"fold must be 'encoder', 'decoder' or 'both', got {fold!r}.")
+        if fold not in (None, "encoder", "decoder", "both"):
+            raise ValueError(
+                f"fold must be None, 'encoder', 'decoder' or 'both', got {fold!r}."
+            )
+        module = self._module
+        folds = self._cached_folds(fold) if fold is not None else None
+        replace = {}
+        if folds is not None:
+            first_folded, last_folded = folds
+            if first_folded is not None:
+                replace["encoder_layers", 0] = _FoldedLinear(*first_folded)
+            if last_folded is not None:
+                last = len(module.decoder_layers) - 1
+                replace["decoder_layers", last] = _FoldedLinear(*last_folded, sentinel=False)
+        view = row_independent_view(module, replace, in_place=True)
+        view.folded = fold if folds is not None else None  # what the view folds
+        folded_in = folds is not None and folds[0] is not None
+        folded_out = folds is not None and folds[1] is not None
+        return view, folded_in, folded_out
+
+    def _cached_folds(self, fold):
+        """The folded layers ``fold`` asks for (see ``_fold``), or None.
+
+        None when there is no scaling to fold or a layer to fold is not a
+        dense one. Kept on the net with copies of their sources, remade when
+        those changed.
+        """
         module = self._module
         if self._scaling.identity:
             return None
@@ -1110,21 +1159,7 @@ class _BaseAutoencoder(
         ):
             cached = ([t.detach().clone() for t in sources], self._fold(fold, *sources))
             cache[fold] = cached
-        folded = copy.copy(module)
-        folded._modules = dict(module._modules)
-        folded._activate_in_place = IN_PLACE_ACTIVATIONS.get(
-            type(getattr(module, "hidden_activation", None))
-        )
-        first_folded, last_folded = cached[1]
-        if first_folded is not None:
-            folded._modules["encoder_layers"] = torch.nn.ModuleList(
-                [_FoldedLinear(*first_folded), *list(module.encoder_layers)[1:]]
-            )
-        if last_folded is not None:
-            folded._modules["decoder_layers"] = torch.nn.ModuleList(
-                [*list(module.decoder_layers)[:-1], _FoldedLinear(*last_folded, sentinel=False)]
-            )
-        return folded
+        return cached[1]
 
     def _fold(self, fold, *sources):
         """The folded first and/or last layers' weights, biases (and sentinel).
@@ -1158,7 +1193,7 @@ class _BaseAutoencoder(
         )
 
     #: Whether ``_score_batch`` accepts a folded module (``module=``, rows
-    #: and reconstructions in data units; see ``_folded_module``).
+    #: and reconstructions in data units; see ``_inference_module``).
     _score_folds = False
 
     def _score(self, X):

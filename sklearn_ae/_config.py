@@ -20,6 +20,9 @@ _global_config = {
     "device_memory_budget": 2 * 1024**3,
     # Rows per batch in transform, inverse_transform and score_samples.
     "inference_batch_size": 1024,
+    # Torch's intra-op threads inside fits and inference: "auto" (the size
+    # rule of _threads.py) or a number.
+    "n_threads": "auto",
 }
 _threadlocal = threading.local()
 
@@ -47,7 +50,7 @@ def get_config():
     --------
     >>> import sklearn_ae
     >>> sorted(sklearn_ae.get_config())
-    ['device_memory_budget', 'inference_batch_size']
+    ['device_memory_budget', 'inference_batch_size', 'n_threads']
     """
     return _get_threadlocal_config().copy()
 
@@ -58,7 +61,7 @@ def _check_int(name, value, low):
     return int(value)
 
 
-def set_config(device_memory_budget=None, inference_batch_size=None):
+def set_config(device_memory_budget=None, inference_batch_size=None, n_threads=None):
     """Set the sklearn-ae configuration.
 
     Arguments left to None keep their current value.
@@ -78,10 +81,23 @@ def set_config(device_memory_budget=None, inference_batch_size=None):
         alive at a time besides the output array, so this bounds the extra
         memory of inference on large inputs. Every batch has exactly this
         many rows (the last is completed with the rows before it, a
-        shorter call padded), so that a row's output does not depend on the
-        other rows of the call (for sizes that are multiples of 8 from 16
-        up: the matrix kernels may round a row by its position in batches
-        of other sizes); a call on fewer rows costs one full batch.
+        shorter call padded) and narrow layers are computed row by row, so
+        that a row's output does not depend on the other rows of the call
+        nor on its position in a batch, at any batch size; a call on fewer
+        rows costs one full batch.
+
+    n_threads : "auto" or int, default=None
+        Torch's intra-op thread count while an estimator fits, transforms or
+        scores (default ``"auto"``). ``"auto"`` runs small work on one
+        thread: a training step or inference batch of fewer than
+        16 million multiply-adds through the network, where
+        threads cost more in waiting for each other than they save, and
+        far more when other programs keep the cores busy (measured: a small
+        fit 66x slower on 2 busy cores). Larger work, and fits in worker
+        threads, follow torch's own setting (``torch.set_num_threads``)
+        and the worker rule of the user guide's "Scaling out". A number
+        sets the count for every fit and inference call, overriding both.
+        Torch's setting is restored when the call ends.
 
     See Also
     --------
@@ -105,10 +121,16 @@ def set_config(device_memory_budget=None, inference_batch_size=None):
         config["inference_batch_size"] = _check_int(
             "inference_batch_size", inference_batch_size, 1
         )
+    if n_threads is not None:
+        if not (isinstance(n_threads, str) and n_threads == "auto"):
+            if not isinstance(n_threads, Integral) or isinstance(n_threads, bool) or n_threads < 1:
+                raise ValueError(f"n_threads must be 'auto' or an int >= 1, got {n_threads!r}.")
+            n_threads = int(n_threads)
+        config["n_threads"] = n_threads
 
 
 @contextmanager
-def config_context(*, device_memory_budget=None, inference_batch_size=None):
+def config_context(*, device_memory_budget=None, inference_batch_size=None, n_threads=None):
     """Change the sklearn-ae configuration within a ``with`` block.
 
     Parameters
@@ -117,6 +139,9 @@ def config_context(*, device_memory_budget=None, inference_batch_size=None):
         See :func:`set_config`.
 
     inference_batch_size : int, default=None
+        See :func:`set_config`.
+
+    n_threads : "auto" or int, default=None
         See :func:`set_config`.
 
     Yields
@@ -142,6 +167,7 @@ def config_context(*, device_memory_budget=None, inference_batch_size=None):
     set_config(
         device_memory_budget=device_memory_budget,
         inference_batch_size=inference_batch_size,
+        n_threads=n_threads,
     )
     try:
         yield

@@ -7,12 +7,18 @@ only say *what* is trained:
   its fastest kernels), the callbacks (divergence guard, early stopping,
   the user's own), the seeded generators, and the net class (a hook for
   skorch's ``AccelerateMixin`` and the like).
-- :class:`AutoencoderNet` overrides only the hooks skorch documents as safe
-  to override: ``get_loss`` (the estimator's objective: reconstruction,
+- :class:`AutoencoderNet` overrides the hooks skorch documents as safe to
+  override: ``get_loss`` (the estimator's objective: reconstruction,
   penalties, KL), ``get_iterator`` (batches sliced from a tensor, optionally
   corrupted), ``infer`` (a module that samples draws from the fit's own
-  generator) and ``get_default_callbacks`` (skorch's defaults at a lower cost
-  per epoch).
+  generator), ``train_step_single`` (the autograd-free step of ``_fast.py``
+  where it applies, skorch's step elsewhere) and ``get_default_callbacks``
+  (skorch's defaults at a lower cost per epoch). Beyond those, for speed,
+  it overrides ``train_step`` (skorch's, without the closure no built-in
+  optimizer needs) and ``notify`` (only the callbacks that define a
+  notification are called, looked up once per fit by ``_listeners``), which
+  skorch does not list as safe: ``tests/test_net.py`` pins that they do
+  what skorch's do; re-check them when skorch moves.
 - :meth:`AutoencoderNet.get_training_state` / ``set_training_state`` hold
   the whole training state as plain values and arrays (weights, optimizer
   state, generators, stopping state, history): pickling keeps it, and a
@@ -26,6 +32,7 @@ estimator never touches batches; this module never touches pandas.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+import functools
 import math
 
 import numpy as np
@@ -40,7 +47,7 @@ from torch.utils.data import DataLoader, Dataset, IterableDataset
 
 from ._exceptions import DivergenceError
 from ._fast import plain_step
-from ._threads import thread_budget
+from ._threads import forward_work, thread_budget
 from ._scaling import dense_rows
 
 OPTIMIZERS = {
@@ -67,9 +74,25 @@ def _optimizer_speedups(name, device):
     ``benchmarks/README.md``). Neither changes the maths; the fused kernel
     rounds differently, within float32 precision of the others.
     """
-    if name in _FUSED:
+    if name in _FUSED and _has_fused_kernel(name, torch.device(device).type):
         return {"optimizer__fused": True}
     return {"optimizer__foreach": True}
+
+
+@functools.lru_cache(maxsize=None)
+def _has_fused_kernel(name, device_type):
+    """Whether the installed torch has a fused ``name`` kernel for this device.
+
+    Fused kernels came to torch by device and optimizer over releases (the
+    CPU's in 2.4): asked of torch itself, by building one on a one-value
+    parameter, rather than by version.
+    """
+    try:
+        param = torch.zeros(1, device=device_type, requires_grad=True)
+        OPTIMIZERS[name]([param], lr=0.1, fused=True)
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def _row_batches(tensor, batch_size, order=None):
@@ -309,7 +332,7 @@ class AutoencoderNet(NeuralNet):
         self.train_split = predefined_split(valid_ds) if valid_ds is not None else None
         self.stopper_.active = stopping
         try:
-            with thread_budget():
+            with thread_budget(forward_work(self.module_, self.batch_size)):
                 self.partial_fit(train_ds, None, epochs=epochs)
         finally:
             self.train_split = None  # holds no validation tensor after training

@@ -95,8 +95,9 @@ default="adam"
         When True and the estimator is fitted, ``fit`` continues training
         the fitted model (weights, optimizer state, scaling, early stopping
         state) for ``max_iter`` more epochs instead of starting afresh;
-        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` may
-        change in between. See :term:`warm_start`.
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and the
+        memory settings (``inference_batch_size``, ``device_memory_budget``)
+        may change in between. See :term:`warm_start`.
 
     trim_fraction : float, default=0.0
         Robust training: the share, in [0, 0.5), of each training batch's
@@ -122,7 +123,10 @@ default="adam"
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` passed to the net, e.g.
-        ``GradientNormClipping(1.0)`` or a ``ProgressBar``.
+        ``GradientNormClipping(1.0)`` (bounds each step, a remedy for a
+        diverging loss) or a ``ProgressBar``. skorch's ``EarlyStopping`` may
+        end training; any other ``KeyboardInterrupt`` (Ctrl-C) stops ``fit``
+        and propagates, leaving the estimator as it was before ``fit``.
 
     tied_weights : bool, default=False
         If True, each decoder layer reuses the transposed weight matrix of

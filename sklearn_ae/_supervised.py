@@ -132,8 +132,7 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
         for param in inner.parameters():
             param.requires_grad_(True)
         inner.eval()
-        estimator._density_codes = estimator._encode(X)  # the fine-tuned codes
-        estimator._code_density = None
+        estimator._keep_codes_for_sampling(X)  # the fine-tuned codes
         self.estimator_ = estimator
         self.coef_ = head.weight.detach().cpu().numpy().astype(np.float64)
         self.intercept_ = head.bias.detach().cpu().numpy().astype(np.float64)

@@ -140,8 +140,9 @@ default="adam"
         When True and the estimator is fitted, ``fit`` continues training
         the fitted model (weights, optimizer state, scaling, early stopping
         state) for ``max_iter`` more epochs instead of starting afresh;
-        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` may
-        change in between. See :term:`warm_start`.
+        ``n_iter_`` and ``loss_curve_`` continue. Only ``max_iter`` and the
+        memory settings (``inference_batch_size``, ``device_memory_budget``)
+        may change in between. See :term:`warm_start`.
 
     trim_fraction : float, default=0.0
         Robust training: the share, in [0, 0.5), of each training batch's
@@ -164,7 +165,11 @@ default="adam"
         If positive, print a table of the losses of each epoch.
 
     callbacks : list of skorch callbacks or None, default=None
-        Extra :mod:`skorch.callbacks` passed to the net.
+        Extra :mod:`skorch.callbacks` passed to the net, e.g.
+        ``GradientNormClipping(1.0)`` (bounds each step, a remedy for a
+        diverging loss) or a ``ProgressBar``. skorch's ``EarlyStopping`` may
+        end training; any other ``KeyboardInterrupt`` (Ctrl-C) stops ``fit``
+        and propagates, leaving the estimator as it was before ``fit``.
 
     Attributes
     ----------
@@ -448,7 +453,9 @@ default="adam"
 
     def _after_fit(self, X):
         width = self._module.mean_head.out_features
-        means = self._infer(self._module.encode, X, out_width=width, method="transform")
+        means = self._infer(
+            lambda xb, module: module.encode(xb), X, out_width=width, method="transform"
+        )
         activity = means.astype(np.float64).var(axis=0)
         active = np.flatnonzero(activity > ACTIVITY_THRESHOLD)
         if len(active) == 0 and X.shape[0] > 1:
@@ -505,16 +512,19 @@ default="adam"
         half = torch.randn(N_SCORE_DRAWS // 2, width, generator=generator)
         return torch.cat([half, -half]).to(device)
 
-    def _score_batch(self, xb):
-        module = self._module
+    def _score_batch(self, xb, module=None):
+        module = module or self._module
         objective = self._make_objective()
         mean, logvar = module.posterior(xb)
         # Sums over features and draws run in float64, so that a row's score
         # does not depend on the rows batched with it beyond float32 noise.
         target = xb.double()
         expected = 0.0
+        # the standard deviation in float64, rounded: a row's draws do not
+        # depend on its position in the batch (see _inference.py)
+        std = torch.exp(0.5 * logvar.double()).float()
         for eps in self._score_draws(xb.device):
-            logits = module.decode_logits(module.reparameterize(mean, logvar, eps))
+            logits = module.decode_logits(mean + std * eps)
             expected = expected + objective.reconstruction(logits.double(), target, module)
         expected = expected / N_SCORE_DRAWS
         kl = gaussian_kl(mean.double(), logvar.double()).sum(dim=1)

@@ -16,7 +16,7 @@ build stage's hook:
     from sklearn_ae.accelerate import AccelerateAutoencoderNet
 
     class AcceleratedAutoencoder(Autoencoder):
-        _net_class = partial(AccelerateAutoencoderNet, accelerator=Accelerator())
+        net_class = partial(AccelerateAutoencoderNet, accelerator=Accelerator())
 
 Set the estimator's ``device`` to the accelerator's
 (``str(accelerator.device)``), where it keeps the training rows. Define

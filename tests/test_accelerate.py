@@ -20,15 +20,15 @@ NET = partial(AccelerateAutoencoderNet, accelerator=ACCELERATOR)
 
 # Module-level classes: pickles refer to them by name.
 class AcceleratedAutoencoder(Autoencoder):
-    _net_class = NET
+    net_class = NET
 
 
 class AcceleratedDenoisingAutoencoder(DenoisingAutoencoder):
-    _net_class = NET
+    net_class = NET
 
 
 class AcceleratedVariationalAutoencoder(VariationalAutoencoder):
-    _net_class = NET
+    net_class = NET
 
 
 PAIRS = [

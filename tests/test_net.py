@@ -31,7 +31,7 @@ def test_the_net_class_is_a_hook_of_the_build_stage():
             return super().train_step_single(batch, **fit_params)
 
     class CountingAutoencoder(Autoencoder):
-        _net_class = CountingNet
+        net_class = CountingNet
 
     X = np.random.RandomState(0).normal(size=(40, 4))
     est = CountingAutoencoder(hidden_layer_sizes=(4,), max_iter=2, batch_size=10, random_state=0)

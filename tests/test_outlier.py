@@ -84,6 +84,16 @@ def test_set_threshold_targets_a_false_positive_rate(data):
         det.set_threshold(data, false_positive_rate=1.5)
 
 
+@pytest.mark.parametrize("false_positive_rate", [0.01, 0.3])
+def test_set_threshold_moves_every_attribute_derived_from_the_threshold(data, false_positive_rate):
+    det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
+    before = det.labels_.copy()
+    det.set_threshold(np.random.RandomState(1).normal(size=(400, 6)), false_positive_rate)
+    np.testing.assert_array_equal(det.labels_, det.predict(data) == -1)
+    assert not np.array_equal(det.labels_, before)  # the threshold did move
+    np.testing.assert_allclose(det.decision_scores_, -det.score_samples(data), rtol=1e-6)
+
+
 def test_the_default_estimator_and_non_autoencoders(data):
     det = AutoencoderOutlierDetector(random_state=0).fit(data)
     # 8 codes, capped at half the 6 features

@@ -11,7 +11,17 @@ import pandas as pd
 import pytest
 import skops.io as sio
 import torch
-from _estimators import ARCHITECTURES, ESTIMATORS, architecture_id, data_for, make
+from _estimators import (
+    ARCHITECTURES,
+    ESTIMATORS,
+    PUBLIC_ESTIMATORS,
+    architecture_id,
+    data_for,
+    make,
+)
+from sklearn.base import is_classifier, is_regressor
+
+from sklearn_ae._base import _BaseAutoencoder
 from skorch.callbacks import GradientNormClipping
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -187,3 +197,30 @@ def test_tampered_skops_file_with_a_planted_callable_is_refused(fitted, attribut
     # The documented recipe, trusting only this package's classes, refuses it.
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match=planted):
         sio.load(path, trusted=_own_types(untrusted))
+
+
+@pytest.mark.parametrize("cls", PUBLIC_ESTIMATORS, **IDS)
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_fitted_state_is_bounded_in_the_training_rows(cls, early_stopping):
+    # 4x the rows may add at most a few bytes a row: what is kept for
+    # sample() is a bounded subsample, the detector's pyod attributes are
+    # compact (float32 scores, int8 labels).
+    sizes = []
+    for n_samples in (2_500, 10_000):
+        rng = np.random.RandomState(0)
+        X = rng.normal(size=(n_samples, 20))
+        if issubclass(cls, _BaseAutoencoder):
+            est = make(cls, max_iter=2, early_stopping=early_stopping)
+        else:
+            inner = make(ESTIMATORS[0], max_iter=2, early_stopping=early_stopping)
+            est = make(cls, estimator=inner, **({"max_iter": 2} if "max_iter" in
+                                                 cls().get_params() else {}))
+        if est._requires_unit_interval() if hasattr(est, "_requires_unit_interval") else False:
+            X = rng.uniform(size=X.shape)
+        y = None
+        if is_classifier(est):
+            y = (X[:, 0] > 0).astype(int)
+        elif is_regressor(est):
+            y = X[:, 0]
+        sizes.append(len(pickle.dumps(est.fit(X, y))))
+    assert sizes[1] - sizes[0] < 50_000, sizes

@@ -124,3 +124,90 @@ def test_fit_in_a_thread_of_the_users_own_keeps_torchs_count(small_X):
     thread.start()
     thread.join()
     assert counter.seen == seen_outside * 2
+
+
+# ----------------------------------------------------------------------
+# The size rule: small work on one thread, torch's count restored after
+# ----------------------------------------------------------------------
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def _threads_seen(est, X):
+    ThreadCount.seen.clear()
+    est.set_params(callbacks=[ThreadCount()]).fit(X)
+    return set(ThreadCount.seen)
+
+
+def test_small_fits_run_on_one_thread_and_restore_torchs_count(two_threads):
+    from sklearn_ae import Autoencoder
+
+    X = np.random.RandomState(0).normal(size=(200, 30))
+    est = Autoencoder(n_components=2, hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    assert _threads_seen(est, X) == {1}
+    assert torch.get_num_threads() == 2
+
+
+def test_large_steps_keep_torchs_count(two_threads):
+    from sklearn_ae import Autoencoder
+    from sklearn_ae._threads import SMALL_WORK
+
+    X = np.random.RandomState(0).normal(size=(512, 256))
+    est = Autoencoder(n_components=8, hidden_layer_sizes=(512,), batch_size=256, max_iter=1,
+                      random_state=0)
+    assert 256 * (256 * 512 * 2 + 512 * 8 * 2) > SMALL_WORK
+    assert _threads_seen(est, X) == {2}
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_the_n_threads_setting_overrides_the_rule(two_threads, n_threads):
+    from sklearn_ae import Autoencoder, config_context
+
+    X = np.random.RandomState(0).normal(size=(200, 30))
+    est = Autoencoder(n_components=2, hidden_layer_sizes=(16,), max_iter=2, random_state=0)
+    with config_context(n_threads=n_threads):
+        assert _threads_seen(est, X) == {n_threads}
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("width, expected", [(16, 1), (2048, 2)])
+def test_inference_threads_follow_the_size_of_a_batch(two_threads, width, expected):
+    from sklearn_ae import Autoencoder
+
+    X = np.random.RandomState(0).normal(size=(64, 30))
+    est = Autoencoder(n_components=2, hidden_layer_sizes=(width,), max_iter=1, random_state=0)
+    est.fit(X)
+    seen = []
+    encode = est._encode_batch
+
+    def recording(xb, module=None):
+        seen.append(torch.get_num_threads())
+        return encode(xb, module=module)
+
+    est._encode_batch = recording  # what _infer runs on each batch
+    est.transform(X)
+    assert set(seen) == {expected}
+    assert torch.get_num_threads() == 2
+
+
+def test_nested_budgets_restore_the_outer_count(two_threads):
+    from sklearn_ae._threads import thread_budget
+
+    with thread_budget(work=10):
+        assert torch.get_num_threads() == 1
+        with thread_budget(work=10):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "many", True])
+def test_a_bad_n_threads_is_refused_with_its_value(bad):
+    from sklearn_ae import set_config
+
+    with pytest.raises(ValueError, match="n_threads must be 'auto' or an int >= 1"):
+        set_config(n_threads=bad)
