@@ -127,7 +127,10 @@ default="adam"
 """ + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0
         If positive, print a table with the loss, validation loss and time
-        of each epoch.
+        of each epoch (plain text when the output is not a terminal), and
+        name each stage of a staged fit (layer-wise pretraining, a
+        meta-estimator's inner fits). ``2`` also prints, every 5 seconds of
+        a long epoch, the batches and rows done so far.
 
     callbacks : list of skorch callbacks or None, default=None
         Extra :mod:`skorch.callbacks` passed to the net, e.g.

@@ -115,6 +115,15 @@ def _checked_float32(t, name="X", buffer=None):
     return t32
 
 
+def _check_all_finite(X):
+    """Refuse NaN, infinity and float32 overflow in X, a chunk of rows at a time."""
+    if issparse(X):
+        _checked_float32(torch.from_numpy(np.ascontiguousarray(X.data)))
+        return
+    for chunk in iter_rows(X):
+        _checked_float32(torch.from_numpy(np.ascontiguousarray(chunk)))
+
+
 class _FoldedLinear(torch.nn.Module):
     """A linear layer over given tensors, that also checks its input is finite.
 
@@ -313,6 +322,19 @@ def resolve_image_shape(image_shape, n_features):
             "order (channels x height x width); see sklearn_ae.flatten_images."
         )
     return shape
+
+
+def _likely_image_shape(n_features):
+    """``(channels, side, side)`` for a width of square colour images, or None.
+
+    3 (RGB) or 4 (RGBA) channels of a square image of at least 4x4 pixels;
+    a square width is read as one channel already.
+    """
+    for channels in (3, 4):
+        side = math.isqrt(n_features // channels)
+        if side >= 4 and channels * side * side == n_features:
+            return (channels, side, side)
+    return None
 
 
 def _auto_channels(image_shape):
@@ -556,7 +578,19 @@ class _BaseAutoencoder(
         """
         if self.architecture != "conv":
             return None
-        return resolve_image_shape(self.image_shape, n_features)
+        shape = resolve_image_shape(self.image_shape, n_features)
+        likely = _likely_image_shape(n_features) if len(shape) == 2 else None
+        if likely is not None:
+            warnings.warn(
+                f"{type(self).__name__}: X has {n_features} features, as many as "
+                f"{likely[1]}x{likely[2]} images with {likely[0]} channels, but "
+                "image_shape is None, so the convolutions run along one axis of "
+                f"length {n_features} (1-D signals). Set image_shape={likely} "
+                "(channels, height, width; rows flat in channel-first order, see "
+                "sklearn_ae.flatten_images) to convolve images.",
+                UserWarning,
+            )
+        return shape
 
     def _check_input(self, X, name="X"):
         """Checks of the values of X beyond finiteness (run in fit and score)."""
@@ -663,7 +697,8 @@ class _BaseAutoencoder(
         if continuing:
             self._check_unchanged_since_build("fit with warm_start=True")
         with self._unchanged_on_failure(continuing):
-            X = self._validate_training_data(X, reset=not continuing)
+            # two rows at least, as PCA and the scaling need
+            X = self._validate_training_data(X, reset=not continuing, min_samples=2)
             if continuing:
                 train_idx, valid_idx = self._split(X.shape[0], self._split_state)
             else:
@@ -763,10 +798,12 @@ class _BaseAutoencoder(
     # ------------------------------------------------------------------
     # Fitting: stages
     # ------------------------------------------------------------------
-    def _validate_training_data(self, X, *, reset):
+    def _validate_training_data(self, X, *, reset, min_samples=1):
         X = _as_float_array(
-            partial(validate_data, self, reset=reset), X, accept_sparse="csr"
+            partial(validate_data, self, reset=reset), X, accept_sparse="csr",
+            ensure_all_finite=False, ensure_min_samples=min_samples,
         )
+        _check_all_finite(X)  # with the hint inference gives, also at fit
         self._check_params()
         image_shape = self._check_architecture(X.shape[1])
         resolve_hidden_sizes(self.hidden_layer_sizes, X.shape[1], 1, image_shape)
@@ -951,11 +988,36 @@ class _BaseAutoencoder(
         self._code_density = None  # fitted at the first call of sample
 
     def _warn_if_not_converged(self):
-        if self.net_.stopped_early_:
+        """Warn where training ended at ``max_iter`` while still improving.
+
+        The monitored loss (the validation loss with early stopping, else
+        the training loss, in model units as early stopping judges it) must
+        have fallen by more than ``tol`` per epoch, on average over the last
+        ``n_iter_no_change`` epochs (from the loss before them to the best
+        among them), for more training to change the result meaningfully:
+        only then a ``ConvergenceWarning`` says so, and what to do. A fit of
+        one epoch, whose progress cannot be judged, warns as well.
+        """
+        net = self.net_
+        if net.stopped_early_:
             return
+        monitor = net.stopper_.monitor
+        curve = [float(v) for v in net.history[:, monitor]]
+        window = min(self.n_iter_no_change, len(curve) - 1)
+        rate = math.inf if window < 1 else (curve[-1 - window] - min(curve[-window:])) / window
+        if rate <= self.tol:
+            return
+        what = "validation loss" if monitor == "valid_loss" else "training loss"
+        progress = (
+            "after a single epoch" if window < 1 else
+            f"still falling by {rate:.3g} per epoch over the last {window} epochs "
+            f"(more than tol={self.tol:g})"
+        )
         warnings.warn(
-            f"{type(self).__name__}: maximum iterations ({self.max_iter}) reached "
-            "and the optimization hasn't converged yet.",
+            f"{type(self).__name__}: max_iter={self.max_iter} epochs reached with the "
+            f"{what} {progress}: more training would still improve the model. Raise "
+            "max_iter (or continue with warm_start=True), or raise tol to accept "
+            "this change per epoch.",
             ConvergenceWarning,
         )
 

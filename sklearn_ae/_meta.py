@@ -49,6 +49,27 @@ class _AutoencoderMetaEstimator(MetaEstimatorMixin, BaseEstimator):
             estimator.set_params(random_state=int(seed))
         return estimator
 
+    def _fit_inner(self, estimator, X, stage):
+        """Fit the inner autoencoder on X, saying which stage runs.
+
+        With ``verbose`` on the inner estimator a line names the stage
+        before its table. An error of a default inner estimator (``estimator
+        =None``) names that default, whose settings the user did not choose,
+        and how to change them.
+        """
+        if getattr(estimator, "verbose", 0):
+            print(f"{type(self).__name__}: {stage}")
+        try:
+            return estimator.fit(X)
+        except ValueError as exc:
+            if self.estimator is not None:
+                raise
+            raise ValueError(
+                f"{exc} (The inner autoencoder is {type(self).__name__}'s default, "
+                f"{estimator!r}, used because estimator=None; pass estimator= an "
+                "autoencoder with the settings you need.)"
+            ) from exc
+
     def _validate(self, X):
         """X checked against the fit's features, for the inference methods."""
         check_is_fitted(self)

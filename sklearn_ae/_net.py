@@ -34,6 +34,9 @@ estimator never touches batches; this module never touches pandas.
 import copy
 import functools
 import math
+import re
+import sys
+import time
 
 import numpy as np
 import torch
@@ -383,7 +386,9 @@ class AutoencoderNet(NeuralNet):
         if self.validation:
             callbacks.append(("valid_loss", _EpochMeanLoss(name="valid_loss")))
         if self.verbose:
-            callbacks.append(("print_log", PrintLog()))
+            callbacks.append(("print_log", PrintLog(sink=console_print)))
+        if self.verbose >= 2:
+            callbacks.append(("batch_progress", BatchProgress()))
         return callbacks
 
     def get_iterator(self, dataset, training=False):
@@ -850,6 +855,53 @@ class EpochCompleted(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         net.epochs_completed_ += 1
+
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def console_print(text):
+    """``print``, without the table's colour codes when stdout is not a terminal.
+
+    skorch's ``PrintLog`` colours its columns with ANSI escape codes; written
+    into a log file or a notebook's captured output they are noise
+    (``^[[36m0.8590^[[0m``).
+    """
+    isatty = getattr(sys.stdout, "isatty", None)
+    if not (isatty is not None and isatty()):
+        text = _ANSI_ESCAPE.sub("", text)
+    print(text)
+
+
+class BatchProgress(Callback):
+    """Progress within long epochs (``verbose=2``): batches done, rows a second.
+
+    Prints at most one line every ``interval`` seconds during an epoch
+    (plain text, one line each; nothing for epochs shorter than that), so
+    that a long epoch shows it is moving. Made by the net from ``verbose``:
+    nothing of it is saved with the model.
+    """
+
+    def __init__(self, interval=5.0):
+        self.interval = interval
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.start_ = self.last_ = time.perf_counter()
+        self.batches_ = self.rows_ = 0
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        if not training:
+            return
+        self.batches_ += 1
+        self.rows_ += len(batch[0]) if batch is not None else 0
+        now = time.perf_counter()
+        if now - self.last_ >= self.interval:
+            self.last_ = now
+            rate = self.rows_ / max(now - self.start_, 1e-9)
+            console_print(
+                f"  epoch {len(net.history)}: {self.batches_} batches, "
+                f"{self.rows_} rows, {rate:,.0f} rows/s"
+            )
 
 
 class EpochGuard(Callback):

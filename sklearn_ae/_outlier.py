@@ -208,7 +208,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self : object
             The fitted detector.
         """
-        X = validate_data(self, X, dtype=(np.float64, np.float32), accept_sparse="csr")
+        X = validate_data(
+            self, X, dtype=(np.float64, np.float32), accept_sparse="csr", ensure_min_samples=2
+        )
         estimator = self._make_estimator()
         if self.estimator is None:  # a code narrower than the rows it codes
             width = min(DEFAULT_CODE_WIDTH, max(1, X.shape[1] // 2))
@@ -216,7 +218,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         if self.robust:
             trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
             estimator.set_params(trim_fraction=min(trim, 0.49))
-        self.estimator_ = estimator.fit(X)
+        self.estimator_ = self._fit_inner(
+            estimator, X, f"training the inner {type(estimator).__name__}"
+        )
         codes = self.estimator_.transform(X)
         scale = self._squared_errors(X, codes).mean(axis=0, dtype=np.float64)
         self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)

@@ -110,7 +110,13 @@ def pretrain_layerwise(est, train_ds, valid_ds, *, max_epochs):
             **est._training_options(),
         ).initialize()
         module.train()
+        if est.verbose:
+            layer = module.encoder_layers[k]
+            print(f"{type(est).__name__}: layer-wise pretraining, stage {k + 1} of "
+                  f"{n_stages} ({layer.in_features} -> {layer.out_features})")
         net.train_epochs(stage_train, stage_valid, epochs=max_epochs, stopping=True)
         curves.append([float(v) for v in net.history[:, "train_loss"]])
     module.train(was_training)
+    if est.verbose:
+        print(f"{type(est).__name__}: fine-tuning the whole network")
     return curves

@@ -97,7 +97,10 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
                 f"y holds no labelled row: every target equals "
                 f"unlabeled_value={self.unlabeled_value!r}."
             )
-        estimator = self._make_estimator().fit(X)
+        estimator = self._make_estimator()
+        estimator = self._fit_inner(
+            estimator, X, f"pretraining the {type(estimator).__name__} on all {len(X)} rows"
+        )
         rng = np.random.RandomState(estimator._seeds[1])
         init_seed, shuffle_seed, noise_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
         width = estimator._code_width()
@@ -127,7 +130,11 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
             patience=self.n_iter_no_change,
             shuffle_seed=shuffle_seed,
             noise_seed=noise_seed,
+            verbose=estimator.verbose,
         ).initialize()
+        if estimator.verbose:
+            print(f"{type(self).__name__}: fine-tuning the encoder and the head on "
+                  f"{int(rows.sum())} labelled rows")
         net.train_epochs(dataset, epochs=self.max_iter)
         for param in inner.parameters():
             param.requires_grad_(True)

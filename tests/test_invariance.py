@@ -8,6 +8,7 @@ round differently for different batch shapes.
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 from sklearn.base import clone, is_classifier, is_regressor
 
@@ -122,7 +123,18 @@ def _close(actual, desired, msg):
 
 @pytest.mark.parametrize("cls, n_features, params", _sweep_cases())
 def test_rows_are_independent_at_every_width_size_and_position(cls, n_features, params):
-    est, X = _fitted(cls, n_features, params)
+    _check_rows(cls, *_fitted(cls, n_features, params))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("cls, n_features, params", _sweep_cases())
+def test_rows_are_independent_on_cuda(cls, n_features, params):
+    params = {**params, "device": "cuda"}  # the meta-estimators' inner autoencoder's
+    _check_rows(cls, *_fitted(cls, n_features, params))
+
+
+def _check_rows(cls, est, X):
     methods = _METHODS.get(cls.__name__, ("transform", "score_samples", "inverse_transform"))
     rng = np.random.RandomState(0)
     perms = [rng.permutation(SWEEP_ROWS) for _ in range(3)]

@@ -104,8 +104,8 @@ def test_overflow_inside_the_network_is_an_error_not_inf():
     # Within float32 range, yet far enough from the training data that the
     # float32 network overflows: an error, never -inf scores or inf codes.
     X = np.random.RandomState(0).normal(size=(30, 4))
-    ae = make(Autoencoder).fit(X)
-    far = np.full((2, 4), 1e30)
+    ae = make(Autoencoder).fit(X * 1e-3)  # weights of about 1e3 a data unit
+    far = np.full((2, 4), 1e37)  # the first layer's sums exceed float32's range
     with pytest.raises(ValueError, match="score_samples produced non-finite"):
         ae.score_samples(far)
     # Whatever overflows in a variant's batch functions is caught the same way.
@@ -352,13 +352,17 @@ def test_batch_size_clipping_and_last_batch_of_one(cls, batch_size):
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda c: c.__name__)
 def test_single_sample_fit_works_or_raises_clearly(cls):
+    # fit refuses one row, as PCA does (and the scaling needs two); a stream
+    # of one-row chunks still trains with partial_fit
     est = make(cls)
     X = data_for(est, n_samples=1)
-    est.fit(X)
+    with pytest.raises(ValueError, match=f"1 sample.*minimum of 2 is required by {cls.__name__}"):
+        est.fit(X)
+    est.partial_fit(X)
     assert np.isfinite(est.transform(X)).all()
     assert np.isfinite(est.score_samples(X)).all()
     with pytest.raises(ValueError, match="early_stopping=True needs at least 2 samples"):
-        make(cls, early_stopping=True).fit(X)
+        make(cls, early_stopping=True, validation_fraction=0.9).fit(data_for(est, n_samples=2))
 
 
 # ---------------------------------------------------------------------------
@@ -599,7 +603,7 @@ def test_random_inputs_give_correct_output_or_documented_errors(cls, X, data):
     est = make(cls, n_components=2, hidden_layer_sizes=(3,), max_iter=1)
     if est._requires_unit_interval():
         pytest.skip("random values are not in [0, 1]")
-    fit_ok = X.ndim == 2 and X.size and _valid(X, X.shape[1])
+    fit_ok = X.ndim == 2 and X.shape[0] >= 2 and X.size and _valid(X, X.shape[1])
     if not fit_ok:
         with pytest.raises(ValueError):
             est.fit(X)
