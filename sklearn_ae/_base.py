@@ -325,15 +325,15 @@ def resolve_image_shape(image_shape, n_features):
 
 
 def _likely_image_shape(n_features):
-    """``(channels, side, side)`` for a width of square colour images, or None.
+    """``(3, side, side)`` for a width of square RGB images, or None.
 
-    3 (RGB) or 4 (RGBA) channels of a square image of at least 4x4 pixels;
-    a square width is read as one channel already.
+    Three channels of a square image of at least 4x4 pixels. (A square
+    width, RGBA images among them, is read as one channel of a square image
+    already.)
     """
-    for channels in (3, 4):
-        side = math.isqrt(n_features // channels)
-        if side >= 4 and channels * side * side == n_features:
-            return (channels, side, side)
+    side = math.isqrt(n_features // 3)
+    if side >= 4 and 3 * side * side == n_features:
+        return (3, side, side)
     return None
 
 

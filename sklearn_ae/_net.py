@@ -882,8 +882,8 @@ class BatchProgress(Callback):
     nothing of it is saved with the model.
     """
 
-    def __init__(self, interval=5.0):
-        self.interval = interval
+    #: Seconds between two progress lines.
+    interval = 5.0
 
     def on_epoch_begin(self, net, **kwargs):
         self.start_ = self.last_ = time.perf_counter()

@@ -34,7 +34,6 @@ def _data(name):
     return load_font5x7().data
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("name", ["digits", "breast cancer", "font"])
 def test_default_fits_warn_only_while_the_loss_still_falls(name):
     est = Autoencoder(random_state=0)
