@@ -99,7 +99,7 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
             )
         estimator = self._make_estimator()
         estimator = self._fit_inner(
-            estimator, X, f"pretraining the {type(estimator).__name__} on all {len(X)} rows"
+            estimator, X, f"pretraining the {type(estimator).__name__} on all {X.shape[0]} rows"
         )
         rng = np.random.RandomState(estimator._seeds[1])
         init_seed, shuffle_seed, noise_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
