@@ -366,10 +366,12 @@ default="adam"
     def _score_batch(self, xb, module=None):
         module = module or self._module
         output = module(xb)
-        # in float64, so that a row's score does not depend on the rows
-        # batched with it (see _inference.py)
-        output["logits"] = output["logits"].double()
-        err = self._make_objective().per_sample(output, xb.double())
+        if self.loss == "bce" or self._output_activation_name() in ("logistic", "tanh"):
+            # exp/log in float64, so that a row's error does not depend on
+            # its position in the batch (see _inference.py); squared errors
+            # of a linear output are exact elementwise operations already
+            output["logits"], xb = output["logits"].double(), xb.double()
+        err = self._make_objective().per_sample(output, xb)
         if getattr(module, "folded", None) == "both":  # rows, reconstruction in data units
             return -err
         return -err * self._scaling.scale**2

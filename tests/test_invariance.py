@@ -67,7 +67,8 @@ def test_every_option_is_row_invariant(est):
 # ----------------------------------------------------------------------
 #: ``(n_features, hidden_layer_sizes, n_components)``: together every width
 #: from 1 to 17 (the first three are the shapes where a 2-core AMD EPYC
-#: failed scikit-learn's order check); the last has only wide layers.
+#: failed scikit-learn's order check), then only wide layers, then narrow
+#: codes between wide layers.
 SWEEP_SHAPES = [
     (3, (8,), 1),
     (6, (6, 4), 2),
@@ -76,6 +77,8 @@ SWEEP_SHAPES = [
     (13, (12, 11), 9),
     (17, (16, 15), 14),
     (40, (24,), 17),
+    (10, (24,), 2),  # a narrow code between wide layers
+    (3, (32,), 1),
 ]
 SWEEP_ROWS = 70
 
