@@ -24,7 +24,6 @@ import os
 import time
 import warnings
 
-import numpy as np
 import torch
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.exceptions import ConvergenceWarning

@@ -6,12 +6,9 @@ from numbers import Integral
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import (
-    _MEMORY_PARAMETERS_DOC,
-    _NETWORK_PARAMETERS_DOC,
-    _BaseAutoencoder,
-    resolve_hidden_sizes,
-)
+from ._architecture import resolve_hidden_sizes
+from ._base import _BaseAutoencoder
+from ._docstrings import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC
 from ._losses import ReconstructionObjective
 from ._modules import (
     ACTIVATION_NAMES,

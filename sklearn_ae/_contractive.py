@@ -7,7 +7,7 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval
 
 from ._autoencoder import Autoencoder
-from ._base import (
+from ._docstrings import (
     _CONV_ARCHITECTURE_TEXT,
     _HIDDEN_LAYER_SIZES_MLP_DOC,
     _IMAGE_SHAPE_DOC,

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._autoencoder import Autoencoder
-from ._base import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC
+from ._docstrings import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC
 from ._noise import NOISE_TYPES, make_corruption
 from ._pretraining import _PRETRAINING_ATTRIBUTES_DOC, _PRETRAINING_PARAMETERS_DOC
 

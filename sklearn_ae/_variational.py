@@ -13,7 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC, _BaseAutoencoder
+from ._base import _BaseAutoencoder
+from ._docstrings import _MEMORY_PARAMETERS_DOC, _NETWORK_PARAMETERS_DOC
 from ._losses import VariationalObjective, gaussian_kl
 from ._modules import ConvGaussianLatentModule, GaussianLatentModule
 

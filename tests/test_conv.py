@@ -15,7 +15,7 @@ from sklearn_ae import (
     flatten_images,
     unflatten_images,
 )
-from sklearn_ae._base import resolve_hidden_sizes
+from sklearn_ae._architecture import resolve_hidden_sizes
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

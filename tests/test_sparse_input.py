@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from _estimators import ARCHITECTURES, PUBLIC_ESTIMATORS, architecture_id, data_for, make
+from _estimators import ARCHITECTURES, PUBLIC_ESTIMATORS, architecture_id, make
 from sklearn_ae import Autoencoder, AutoencoderClassifier, AutoencoderOutlierDetector
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
