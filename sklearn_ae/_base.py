@@ -58,6 +58,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._architecture import _likely_image_shape, resolve_hidden_sizes, resolve_image_shape
 from ._config import get_config
+from ._density import density_rows, fit_code_density, sample_codes
 from ._inference import _check_all_finite, _check_float32_range, infer, inference_view
 from ._modules import ACTIVATION_NAMES, build_module
 from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
@@ -631,15 +632,11 @@ class _BaseAutoencoder(
         self._keep_codes_for_sampling(X)
 
     def _keep_codes_for_sampling(self, X):
-        """Keep the codes of at most ``N_DENSITY_CODES`` rows of X for ``sample``.
+        """Keep the codes of a bounded subsample of X for ``sample`` (``_density``).
 
-        A seeded subsample, so the fitted state stays bounded in the rows;
-        also called by the supervised meta-estimators after fine-tuning.
+        Also called by the supervised meta-estimators after fine-tuning.
         """
-        rng = np.random.RandomState(self._seeds[0])
-        if X.shape[0] > N_DENSITY_CODES:
-            X = X[np.sort(rng.choice(X.shape[0], N_DENSITY_CODES, replace=False))]
-        self._density_codes = self._encode(X).astype(np.float64)
+        self._density_codes = self._encode(density_rows(X, self._seeds[0])).astype(np.float64)
         self._code_density = None  # fitted at the first call of sample
 
     def _warn_if_not_converged(self):
@@ -743,34 +740,13 @@ class _BaseAutoencoder(
     # Generation: decode draws from a density of the training codes
     # ------------------------------------------------------------------
     def _fitted_code_density(self):
-        """Gaussian mixture of the training codes, fitted once (seeded)."""
+        """The mixture of the kept codes, fitted once (seeded)."""
         if self._code_density is None:
-            from sklearn.mixture import GaussianMixture
-
-            codes = self._density_codes
-            n_mix = max(1, min(N_MIXTURE_COMPONENTS, len(codes) // 10))
-            with warnings.catch_warnings():
-                # Few or duplicate codes (tiny data) are still a valid,
-                # if degenerate, density.
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                mixture = GaussianMixture(
-                    n_mix, covariance_type="full", random_state=self._seeds[0]
-                ).fit(codes)
-            self._code_density = {
-                "weights": mixture.weights_,
-                "means": mixture.means_,
-                "cholesky": np.linalg.cholesky(mixture.covariances_),
-            }
+            self._code_density = fit_code_density(self._density_codes, self._seeds[0])
         return self._code_density
 
     def _sample_codes(self, n_samples, rng):
-        density = self._fitted_code_density()
-        weights = density["weights"] / density["weights"].sum()
-        component = rng.choice(len(weights), size=n_samples, p=weights)
-        eps = rng.standard_normal(size=(n_samples, density["means"].shape[1]))
-        return density["means"][component] + np.einsum(
-            "nij,nj->ni", density["cholesky"][component], eps
-        )
+        return sample_codes(self._fitted_code_density(), n_samples, rng)
 
     def _check_sample_args(self, n_samples):
         check_is_fitted(self)
@@ -950,10 +926,6 @@ class _BaseAutoencoder(
         return tags
 
 
-#: Training codes kept (a seeded subsample) for the density of ``sample``.
-N_DENSITY_CODES = 2000
-#: Most components of the Gaussian mixture of the codes.
-N_MIXTURE_COMPONENTS = 10
 
 #: Parameters that may change between calls that continue training.
 #: Parameters that may change between fits that continue training: the
