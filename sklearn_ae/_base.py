@@ -61,7 +61,8 @@ from ._config import get_config
 from ._density import density_rows, fit_code_density, sample_codes
 from ._inference import _check_all_finite, _check_float32_range, infer, inference_view
 from ._modules import ACTIVATION_NAMES, build_module
-from ._net import OPTIMIZERS, ArrayDataset, AutoencoderNet, StreamedRowsDataset, build_net
+from ._data import ArrayDataset, StreamedRowsDataset
+from ._net import OPTIMIZERS, AutoencoderNet, build_net
 from ._scaling import DataScaling, RowSubset, is_streamed
 
 _FLOAT_DTYPES = (np.float64, np.float32)

@@ -31,7 +31,8 @@ import numpy as np
 import torch
 
 from ._modules import LayerStage, stage_inputs
-from ._net import ArrayDataset, build_net
+from ._data import ArrayDataset
+from ._net import build_net
 
 
 #: The numpydoc entries of ``pretraining`` and ``pretraining_max_iter``.

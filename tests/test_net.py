@@ -4,7 +4,8 @@ import numpy as np
 import torch
 
 from sklearn_ae import Autoencoder
-from sklearn_ae._net import ArrayDataset, AutoencoderNet
+from sklearn_ae._data import ArrayDataset
+from sklearn_ae._net import AutoencoderNet
 
 
 def test_array_dataset_carries_a_target_in_the_same_order():

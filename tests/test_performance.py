@@ -17,7 +17,7 @@ import torch
 import sklearn_ae
 from sklearn_ae import Autoencoder, config_context, get_config, set_config
 from sklearn_ae import _base
-from sklearn_ae._net import ArrayDataset
+from sklearn_ae._data import ArrayDataset
 
 FAST = dict(hidden_layer_sizes=(8,), n_components=2, max_iter=4, random_state=0)
 REPO = Path(__file__).resolve().parents[1]

@@ -51,7 +51,7 @@ def test_meta_estimators_name_their_inner_fits(capsys):
 
 
 def test_verbose_2_reports_progress_within_an_epoch(capsys, monkeypatch):
-    from sklearn_ae._net import BatchProgress
+    from sklearn_ae._callbacks import BatchProgress
 
     monkeypatch.setattr(BatchProgress, "interval", 0.0)  # a line at every batch
     X = np.random.RandomState(0).normal(size=(64, 5))

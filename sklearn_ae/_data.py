@@ -1,0 +1,187 @@
+"""Datasets and batch iterators of training: resident, streamed, sparse.
+
+The rows a net trains on, as skorch datasets whose batches are tensor slices
+(``ArrayDataset``: the whole set on the device, batches gathered by index)
+or gathered and copied batch by batch (``StreamedRowsDataset``: memory maps,
+sparse matrices, data beyond the device memory budget), and the iterators
+``AutoencoderNet.get_iterator`` hands to skorch.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset
+
+from ._scaling import dense_rows
+
+
+def _row_batches(tensor, batch_size, order=None):
+    """``batch_size``-row slices of ``tensor``, or its rows gathered in ``order``."""
+    if order is not None:
+        order = order.to(tensor.device)
+    for start in range(0, len(tensor), batch_size):
+        if order is None:
+            yield tensor[start : start + batch_size]
+        else:
+            yield tensor.index_select(0, order[start : start + batch_size])
+
+
+class _InputTargetPairs:
+    """``pairs``: input batches with the target's (the input itself unless ``y``).
+
+    Subclasses provide ``batches(batch_size, order)``, ``target`` (a
+    tensor or None) and may override ``_target_batches``.
+    """
+
+    def _target_batches(self, batch_size, order):
+        return _row_batches(self.target, batch_size, order)
+
+    def pairs(self, batch_size, order=None):
+        """Yield ``(input, target)`` batches; the target is the input unless ``y``."""
+        inputs = self.batches(batch_size, order)
+        if self.target is None:
+            return ((xb, xb) for xb in inputs)
+        return zip(inputs, self._target_batches(batch_size, order))
+
+
+class ArrayDataset(_InputTargetPairs, Dataset):
+    """Training rows as one float32 block, on the host or on the device.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32, C-contiguous
+        The rows, kept on the host.
+    device : torch.device
+        Where batches must be delivered.
+    y : ndarray of shape (n_samples, ...) or None
+        A target besides the input (e.g. labels for a prediction head);
+        None makes the input its own target.
+    resident : bool
+        If True, the whole block is copied to ``device`` once and batches
+        are slices of it; otherwise each batch is gathered on the host and
+        copied to ``device`` on its own (bounded device memory).
+    """
+
+    def __init__(self, X, device, *, y=None, resident=True):
+        self.X = X
+        self.y = y
+        self.device = torch.device(device)
+        self.resident = resident
+        self.tensor = self._place(torch.from_numpy(X))
+        self.target = None if y is None else self._place(torch.as_tensor(y))
+
+    def _place(self, host):
+        return host.to(self.device) if self.resident else host
+
+    def __len__(self):
+        return self.X.shape[0]
+
+    def __getitem__(self, i):  # pragma: no cover - batches are sliced, not collated
+        return self.tensor[i], (self.tensor if self.target is None else self.target)[i]
+
+    def batches(self, batch_size, order=None):
+        """Yield device tensors of ``batch_size`` rows, in ``order`` if given."""
+        for part in _row_batches(self.tensor, batch_size, order):
+            yield part if self.resident else self._to_device(part)
+
+    def _target_batches(self, batch_size, order):
+        for part in _row_batches(self.target, batch_size, order):
+            yield part if self.resident else self._to_device(part)
+
+    def _to_device(self, xb):
+        if self.device.type == "cuda":
+            # A page-locked copy lets the transfer overlap with the step
+            # before it (the pattern of DataLoader's pin_memory=True).
+            return xb.pin_memory().to(self.device, non_blocking=True)
+        return xb.to(self.device)
+
+
+class StreamedRowsDataset(_InputTargetPairs, Dataset):
+    """Training rows read in place: a sparse matrix or a memory-mapped array.
+
+    Each batch is gathered from the rows of X (those of the index array
+    ``rows``, or all), densified, mapped to model space by ``scaling`` and
+    copied to ``device``: a batch, never the whole matrix, is ever dense in
+    memory. The batches equal, bitwise, those an ``ArrayDataset`` of the
+    same rows in model space would give.
+
+    Parameters
+    ----------
+    X : scipy.sparse CSR matrix or ndarray of shape (n, n_features)
+        The data, in the data's units.
+    scaling : DataScaling
+        The map to model space.
+    device : torch.device
+        Where batches must be delivered.
+    rows : ndarray of int or None
+        The training rows of X (e.g. those not held out); None for all.
+    y : ndarray of shape (n_rows, ...) or None
+        A target besides the input (kept dense, on ``device``), one per
+        training row; None makes the input its own target.
+    """
+
+    resident = False
+
+    def __init__(self, X, scaling, device, *, rows=None, y=None):
+        self.X = X
+        self.rows = None if rows is None else np.asarray(rows)
+        self.scaling = scaling
+        self.device = torch.device(device)
+        self.target = None if y is None else torch.as_tensor(y).to(self.device)
+
+    def __len__(self):
+        return self.X.shape[0] if self.rows is None else len(self.rows)
+
+    def __getitem__(self, i):  # pragma: no cover - batches are gathered, not collated
+        row = next(self.batches(1, torch.tensor([i])))[0]
+        return row, row
+
+    def _gather(self, positions):
+        index = positions if self.rows is None else self.rows[positions]
+        return dense_rows(self.X[index])
+
+    def batches(self, batch_size, order=None):
+        """Yield dense device tensors of ``batch_size`` rows, in ``order`` if given."""
+        order = None if order is None else order.numpy()
+        for start in range(0, len(self), batch_size):
+            stop = min(start + batch_size, len(self))
+            positions = slice(start, stop) if order is None else order[start:stop]
+            chunk = self.scaling.to_model(self._gather(positions))
+            yield torch.from_numpy(chunk).to(self.device)
+
+
+class _Batches:
+    """Re-iterable batches of an ``ArrayDataset`` (skorch iterates once an epoch).
+
+    Training batches come in a fresh seeded order each pass and are
+    corrupted when the net has a ``corruption``; the yielded pair is
+    ``(input, target)``.
+    """
+
+    def __init__(self, net, dataset, training):
+        self.net = net
+        self.dataset = dataset
+        self.training = training
+
+    def __iter__(self):
+        net, dataset = self.net, self.dataset
+        batch_size = max(1, min(net.batch_size, len(dataset)))
+        if not self.training:
+            yield from dataset.pairs(batch_size)
+            return
+        order = torch.randperm(len(dataset), generator=net.shuffle_generator_)
+        for xb, yb in dataset.pairs(batch_size, order):
+            if net.corruption is not None:
+                xb = net.corruption(xb, net.noise_generator_)
+            yield xb, yb
+
+
+class _BatchStream(IterableDataset):
+    """An epoch's ``_Batches`` as an iterable dataset of whole batches."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        return iter(self.batches)
