@@ -350,24 +350,7 @@ class _BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        continuing = self.warm_start and hasattr(self, "net_")
-        if continuing:
-            self._check_unchanged_since_build("fit with warm_start=True")
-        with self._unchanged_on_failure(continuing):
-            # two rows at least, as PCA and the scaling need
-            X = self._validate_training_data(X, reset=not continuing, min_samples=2)
-            if continuing:
-                train_idx, valid_idx = self._split(X.shape[0], self._split_state)
-            else:
-                train_idx, valid_idx = self._start(X, split=True)
-            train_ds, valid_ds = self._datasets(X, train_idx, valid_idx)
-            if not continuing:
-                self._pretrain(train_ds, valid_ds)
-            self.net_.train_epochs(train_ds, valid_ds, epochs=self.max_iter, stopping=True)
-            self._collect()
-            self._finish(X if valid_idx is None else self._training_rows(X, train_idx))
-        self._warn_if_not_converged()
-        return self
+        return self._fit(X, incremental=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -400,20 +383,49 @@ class _BaseAutoencoder(
         self : object
             The estimator, trained one more pass.
         """
-        first = not hasattr(self, "net_")
         self._check_partial_fit_params()
-        if not first:
-            self._check_unchanged_since_build("partial_fit")
-        with self._unchanged_on_failure(not first):
-            X = self._validate_training_data(X, reset=first)
-            if first:
-                self._start(X, split=False)
-            train_ds, _ = self._datasets(X, None, None)
-            if first:
-                self._pretrain(train_ds, None)
-            self.net_.train_epochs(train_ds, epochs=1, stopping=False)
+        return self._fit(X, incremental=True)
+
+    def _fit(self, X, *, incremental):
+        """The one fit driver: prepare -> build -> train -> collect -> after_fit.
+
+        ``fit`` (``incremental=False``: ``max_iter`` epochs, early stopping,
+        a ConvergenceWarning where due) and ``partial_fit`` (one epoch) are
+        two drivers of the same stages; both continue the fitted model when
+        there is one to continue (``warm_start=True`` for ``fit``), else
+        start afresh. A failed call leaves the estimator as it was.
+        """
+        continuing = hasattr(self, "net_") and (incremental or self.warm_start)
+        if continuing:
+            self._check_unchanged_since_build(
+                "partial_fit" if incremental else "fit with warm_start=True"
+            )
+        with self._unchanged_on_failure(continuing):
+            # fit needs two rows at least, as PCA and the scaling do
+            X = self._validate_training_data(
+                X, reset=not continuing, min_samples=1 if incremental else 2
+            )
+            X_model = None
+            if not continuing:
+                train_idx, valid_idx, X_model = self._prepare(X, split=not incremental)
+                self.net_ = self._build(
+                    X.shape[1], batch_size=self._batch_size(X.shape[0] - _count(valid_idx))
+                )
+            elif incremental:
+                train_idx = valid_idx = None
+            else:
+                train_idx, valid_idx = self._split(X.shape[0], self._split_state)
+            train_ds, valid_ds = self._datasets(X, train_idx, valid_idx, X_model=X_model)
+            if not continuing:
+                self._pretrain(train_ds, valid_ds)
+            self.net_.train_epochs(
+                train_ds, valid_ds, epochs=1 if incremental else self.max_iter,
+                stopping=not incremental,
+            )
             self._collect()
-            self._finish(X)
+            self._finish(X if valid_idx is None else self._training_rows(X, train_idx))
+        if not incremental:
+            self._warn_if_not_converged()
         return self
 
     def _check_unchanged_since_build(self, method):
@@ -468,11 +480,12 @@ class _BaseAutoencoder(
         self._check_input(X)
         return X
 
-    def _start(self, X, *, split):
-        """Prepare and build: seeds, split, scaling, statistics, the net.
+    def _prepare(self, X, *, split):
+        """The prepare stage: seeds, split, scaling, architecture, statistics.
 
         Returns the training and validation row indices (None for all rows
-        and no validation).
+        and no validation) and X in model space as float32 (None for data
+        read in place), which the datasets are made of.
         """
         device = resolve_device(self.device)
         rng = check_random_state(self.random_state)
@@ -504,13 +517,10 @@ class _BaseAutoencoder(
         else:
             X_train = X_model if valid_idx is None else X_model[train_idx]
             chunks = partial(iter, [X_train])
-            self._X_model_cache = (X, X_model)  # reused by _datasets, then dropped
-        self.__dict__.update(self._training_statistics(chunks))
+        for name, value in self._training_statistics(chunks).items():
+            setattr(self, name, value)  # the variant's private statistics
         self._built_with = self.get_params(deep=False)
-        self.net_ = self._build(
-            X.shape[1], batch_size=self._batch_size(X.shape[0] - _count(valid_idx))
-        )
-        return train_idx, valid_idx
+        return train_idx, valid_idx, X_model
 
     def _build(self, n_features, *, batch_size):
         """The module and its net, initialised (weights from the fit's seed)."""
@@ -579,8 +589,12 @@ class _BaseAutoencoder(
         """``X[train_idx]``; a lazy view for data read in place (never copied)."""
         return RowSubset(X, train_idx) if is_streamed(X) else X[train_idx]
 
-    def _datasets(self, X, train_idx, valid_idx):
-        """Training and validation ``ArrayDataset``s in model space."""
+    def _datasets(self, X, train_idx, valid_idx, *, X_model=None):
+        """Training and validation datasets in model space.
+
+        ``X_model``: X already in model space (the prepare stage's), else
+        mapped here.
+        """
         if is_streamed(X):
             if valid_idx is None:
                 return StreamedRowsDataset(X, self._scaling, self.device_), None
@@ -588,10 +602,7 @@ class _BaseAutoencoder(
                 StreamedRowsDataset(X, self._scaling, self.device_, rows=train_idx),
                 StreamedRowsDataset(X, self._scaling, self.device_, rows=valid_idx),
             )
-        cached = self.__dict__.pop("_X_model_cache", None)
-        if cached is not None and cached[0] is X:
-            X_model = cached[1]
-        else:
+        if X_model is None:
             X_model = self._scaling.to_model(X)
         resident = X_model.nbytes <= self._setting("device_memory_budget")
         if valid_idx is None:
@@ -890,7 +901,6 @@ class _BaseAutoencoder(
     # ------------------------------------------------------------------
     def __getstate__(self):
         state = dict(super().__getstate__())
-        state.pop("_X_model_cache", None)
         net = state.pop("net_", None)
         if net is not None:
             state["_net_state"] = net.get_training_state()
