@@ -20,24 +20,24 @@ the docs, "How an estimator is built"):
     a variant's extras, computed through the same inference path as
     ``transform`` and ``score_samples`` on the fitted estimator.
 
-A variant overrides only the hooks where it differs: ``_make_module``,
-``_make_objective``, ``_make_corruption``, ``_training_statistics``,
-``_pretrain``, ``_after_fit``, the batch functions of inference
-(``_encode_batch``, ``_decode_batch``, ``_score_batch``, with
-``_score_folds``) and the few policy hooks (``_normalizes``,
-``_unit_interval_requirement``, ``_check_params``, ``_check_architecture``,
-``_latent_width``, ``_code_width``). The deterministic family
-(``_autoencoder.py``) adds its own, ``_make_penalty`` (the sparse and
-contractive terms) among them. ``net_class``, a public class attribute, is
-the net the build stage makes (e.g. ``sklearn_ae.accelerate``'s).
+``fit`` and ``partial_fit`` are two drivers of the one ``_fit(X,
+incremental=...)``, which runs these stages in order.
+
+A variant overrides only the hooks where it differs: their complete table,
+with what each stage calls, is ``_hooks._AutoencoderHooks``, a base class
+of ``_BaseAutoencoder``. ``net_class``, a public class attribute, is the net
+the build stage makes (e.g. ``sklearn_ae.accelerate``'s). The topics the
+stages use live in their own modules: ``_architecture.py`` (widths, image
+shapes), ``_scaling.py``, ``_data.py`` (datasets, split, batch size),
+``_net.py`` with ``_callbacks.py`` and ``_state.py`` (the training engine),
+``_inference.py`` (the batched inference loop and the folded scaling),
+``_density.py`` (the density of codes behind ``sample``).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import math
 import warnings
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
 from functools import partial
 from numbers import Integral, Real
 
@@ -56,14 +56,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._architecture import _likely_image_shape, resolve_hidden_sizes, resolve_image_shape
+from ._architecture import resolve_hidden_sizes
+from ._callbacks import fitted_curves, not_converged_message
 from ._config import get_config
+from ._hooks import _AutoencoderHooks
 from ._density import density_rows, fit_code_density, sample_codes
 from ._inference import _check_all_finite, _check_float32_range, infer, inference_view
 from ._modules import ACTIVATION_NAMES, build_module
-from ._data import ArrayDataset, StreamedRowsDataset
+from ._data import batch_size_for, make_datasets, split_rows, training_rows
 from ._net import OPTIMIZERS, AutoencoderNet, build_net
-from ._scaling import DataScaling, RowSubset, is_streamed
+from ._state import check_unchanged, loading_device, unchanged_on_failure
+from ._scaling import DataScaling, fit_scaling
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 def _as_float_array(check, X, **kwargs):
@@ -109,7 +112,11 @@ def resolve_device(device):
 
 
 class _BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _AutoencoderHooks,
+    BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Base class for autoencoder estimators.
 
@@ -205,63 +212,12 @@ class _BaseAutoencoder(
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------
-    # Hooks a variant may override
+    # Validation (the hooks a variant may override: _hooks.py)
     # ------------------------------------------------------------------
-    @abstractmethod
-    def _normalizes(self):
-        """Whether X is centred and scaled inside the estimator (see ``_scaling``)."""
-
-    def _unit_interval_requirement(self):
-        """None, or the setting that needs X in [0, 1] and one that does not."""
-        return None
-
-    def _requires_unit_interval(self):
-        """Whether X must lie in [0, 1] (binary targets or probabilities)."""
-        return self._unit_interval_requirement() is not None
-
     def _setting(self, name):
         """A memory setting: the estimator's parameter, or else the global one."""
         value = getattr(self, name)
         return get_config()[name] if value is None else value
-
-    def _check_params(self):
-        """Cross-parameter checks that ``_parameter_constraints`` cannot express."""
-
-    def _check_architecture(self, n_features):
-        """Check the architecture's settings against X's width.
-
-        Returns the image shape the convolutional architecture uses, or
-        None for the dense one.
-        """
-        if self.architecture != "conv":
-            return None
-        shape = resolve_image_shape(self.image_shape, n_features)
-        likely = _likely_image_shape(n_features) if len(shape) == 2 else None
-        if likely is not None:
-            warnings.warn(
-                f"{type(self).__name__}: X has {n_features} features, as many as "
-                f"{likely[1]}x{likely[2]} images with {likely[0]} channels, but "
-                "image_shape is None, so the convolutions run along one axis of "
-                f"length {n_features} (1-D signals). Set image_shape={likely} "
-                "(channels, height, width; rows flat in channel-first order, see "
-                "sklearn_ae.flatten_images) to convolve images.",
-                UserWarning,
-            )
-        return shape
-
-    def _check_input(self, X, name="X"):
-        """Checks of the values of X beyond finiteness (run in fit and score)."""
-        requirement = self._unit_interval_requirement()
-        if requirement is not None and X.size:
-            lo, hi = float(X.min()), float(X.max())
-            if lo < 0 or hi > 1:
-                setting, alternative = requirement
-                raise ValueError(
-                    f"{type(self).__name__} with {setting} needs {name} in "
-                    f"[0, 1] (binary targets or probabilities), but {name} ranges "
-                    f"from {lo:.6g} to {hi:.6g}. Scale it (e.g. MinMaxScaler) or use "
-                    f"{alternative}."
-                )
 
     def _check_partial_fit_params(self):
         """Refuse settings ``partial_fit`` cannot honour."""
@@ -272,59 +228,6 @@ class _BaseAutoencoder(
                 "(with warm_start=True to continue training), or set "
                 "early_stopping=False."
             )
-
-    def _latent_width(self, n_features):
-        """Width of the network's code layer."""
-        return self.n_components
-
-    def _code_width(self):
-        """Width of the codes ``transform`` returns (fitted)."""
-        return self.n_components
-
-    @abstractmethod
-    def _make_module(self, n_features):
-        """Return a fresh torch module (``build_module`` initialises its weights)."""
-
-    @abstractmethod
-    def _make_objective(self):
-        """Return the training objective (see ``AutoencoderNet``)."""
-
-    def _make_corruption(self, device):
-        """Return ``corrupt(x_batch, generator) -> x_noisy`` for training, or None.
-
-        Batches are in model space (``self._scaling`` maps to and from the
-        data's units) and live on ``device``.
-        """
-        return None
-
-    def _training_statistics(self, chunks):
-        """Private fitted statistics of the training rows (model space).
-
-        ``chunks()`` iterates over the training rows in model space as
-        float32 arrays of consecutive rows (one array for dense data,
-        bounded chunks for sparse data). Computed once, when training
-        starts, and kept (also across ``partial_fit`` calls and pickling)
-        for the build stage.
-        """
-        return {}
-
-    def _stopping_warmup(self):
-        """Epochs at the start that early stopping does not judge."""
-        return 0
-
-    def _training_schedule(self):
-        """``schedule(module, epoch)`` run as each epoch begins, or None."""
-        return None
-
-    def _pretrain(self, train_ds, valid_ds):
-        """A training stage before the end-to-end one (fresh fits only); none here."""
-
-    def _after_fit(self, X):
-        """Set a variant's extra fitted attributes from the training rows X.
-
-        Runs with the fitted estimator in place; use the inference methods
-        (``_encode``, ``_score``), never a loop of one's own.
-        """
 
     # ------------------------------------------------------------------
     # Fitting: drivers
@@ -423,46 +326,18 @@ class _BaseAutoencoder(
                 stopping=not incremental,
             )
             self._collect()
-            self._finish(X if valid_idx is None else self._training_rows(X, train_idx))
+            self._finish(X if valid_idx is None else training_rows(X, train_idx))
         if not incremental:
             self._warn_if_not_converged()
         return self
 
     def _check_unchanged_since_build(self, method):
         """Continued training needs the parameters the net was built with."""
-        params = self.get_params(deep=False)
-        changed = sorted(
-            name
-            for name, value in self._built_with.items()
-            if name not in _CONTINUABLE_PARAMS and not _same_param(params[name], value)
-        )
-        if changed:
-            raise ValueError(
-                f"{method} continues training the fitted model, but "
-                f"{', '.join(changed)} changed since it was built "
-                f"({', '.join(f'{n}={self._built_with[n]!r}' for n in changed)} then). "
-                "Restore them, or refit from scratch (warm_start=False, or a fresh "
-                "clone for partial_fit)."
-            )
+        check_unchanged(method, self._built_with, self.get_params(deep=False))
 
-    @contextmanager
     def _unchanged_on_failure(self, continuing):
-        """Leave the estimator exactly as it was if the block raises.
-
-        A new model is built aside from the old one, so restoring the
-        attributes restores it; continued training changes the net in
-        place, so its training state is saved first and put back.
-        """
-        before = dict(self.__dict__)
-        net_state = self.net_.get_training_state(history=False) if continuing else None
-        try:
-            yield
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            if net_state is not None:
-                self.net_.set_training_state(net_state)
-            raise
+        """Leave the estimator exactly as it was if the block raises."""
+        return unchanged_on_failure(self, self.net_ if continuing else None)
 
     # ------------------------------------------------------------------
     # Fitting: stages
@@ -495,14 +370,7 @@ class _BaseAutoencoder(
         self._split_state = rng.get_state()
         train_idx, valid_idx = self._split(X.shape[0], self._split_state) if split else (None, None)
         fit_rows = train_idx if valid_idx is not None else None
-        streamed = is_streamed(X)
-        if not self._normalizes():
-            scaling = DataScaling.none(X.shape[1])
-            X_model = None if streamed else np.ascontiguousarray(X, dtype=np.float32)
-        elif streamed:
-            X_model, scaling = None, DataScaling.fit_streamed(X, fit_rows)
-        else:
-            X_model, scaling = DataScaling.fit_transform(X, fit_rows)
+        X_model, scaling = fit_scaling(X, fit_rows, standardise=self._normalizes())
         self.mean_, self.scale_ = scaling.mean, scaling.scale
         self.image_shape_ = self._check_architecture(X.shape[1])
         self.hidden_layer_sizes_ = resolve_hidden_sizes(
@@ -558,58 +426,19 @@ class _BaseAutoencoder(
         )
 
     def _batch_size(self, n_samples):
-        if self.batch_size == "auto":
-            # At least ~10 optimizer steps an epoch once there are 320 rows:
-            # with MLPRegressor's min(200, n), 500 rows train in 3 steps an
-            # epoch and a VAE's third latent factor had not formed after
-            # 200 epochs (see the docstring of batch_size).
-            size = min(200, max(32, n_samples // 10))
-        else:
-            size = self.batch_size
-        return max(1, min(size, n_samples))
+        return batch_size_for(self.batch_size, n_samples)
 
     def _split(self, n_samples, state):
-        """Indices of training and validation rows (seeded, shuffled)."""
+        """Indices of training and validation rows (seeded), or Nones."""
         if not self.early_stopping:
             return None, None
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
-        if n_samples - n_valid < 1:
-            raise ValueError(
-                f"early_stopping=True needs at least 2 samples to hold out a "
-                f"validation set (validation_fraction={self.validation_fraction}), "
-                f"got n_samples={n_samples}."
-            )
-        rng = np.random.RandomState()
-        rng.set_state(state)
-        perm = rng.permutation(n_samples)
-        return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
-
-    @staticmethod
-    def _training_rows(X, train_idx):
-        """``X[train_idx]``; a lazy view for data read in place (never copied)."""
-        return RowSubset(X, train_idx) if is_streamed(X) else X[train_idx]
+        return split_rows(n_samples, self.validation_fraction, state)
 
     def _datasets(self, X, train_idx, valid_idx, *, X_model=None):
-        """Training and validation datasets in model space.
-
-        ``X_model``: X already in model space (the prepare stage's), else
-        mapped here.
-        """
-        if is_streamed(X):
-            if valid_idx is None:
-                return StreamedRowsDataset(X, self._scaling, self.device_), None
-            return (
-                StreamedRowsDataset(X, self._scaling, self.device_, rows=train_idx),
-                StreamedRowsDataset(X, self._scaling, self.device_, rows=valid_idx),
-            )
-        if X_model is None:
-            X_model = self._scaling.to_model(X)
-        resident = X_model.nbytes <= self._setting("device_memory_budget")
-        if valid_idx is None:
-            return ArrayDataset(X_model, self.device_, resident=resident), None
-        return (
-            ArrayDataset(X_model[train_idx], self.device_, resident=resident),
-            ArrayDataset(X_model[valid_idx], self.device_, resident=resident),
+        """Training and validation datasets in model space (``_data.make_datasets``)."""
+        return make_datasets(
+            X, self._scaling, self.device_, train_idx, valid_idx, X_model=X_model,
+            budget=self._setting("device_memory_budget"),
         )
 
     def _rows_dataset(self, X, *, y=None):
@@ -618,24 +447,15 @@ class _BaseAutoencoder(
         Used by the meta-estimators to train on the fitted autoencoder's
         model space (e.g. fine-tuning with a head and targets ``y``).
         """
-        if is_streamed(X):
-            return StreamedRowsDataset(X, self._scaling, self.device_, y=y)
-        X_model = self._scaling.to_model(X)
-        resident = X_model.nbytes <= self._setting("device_memory_budget")
-        return ArrayDataset(X_model, self.device_, y=y, resident=resident)
+        return make_datasets(
+            X, self._scaling, self.device_, None, None, y=y,
+            budget=self._setting("device_memory_budget"),
+        )[0]
 
     def _collect(self):
-        """Fitted attributes read from the net's history."""
-        history = self.net_.history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = [float(v) for v in history[:, "train_loss"]]
-        self.best_loss_ = float(min(self.loss_curve_))
-        if self.early_stopping:
-            rows = [row["valid_loss"] for row in history if "valid_loss" in row]
-            self.validation_scores_ = [-float(v) for v in rows]
-            self.best_validation_score_ = float(max(self.validation_scores_))
-        terms = [name for name in self.net_.objective_terms_ if all(name in r for r in history)]
-        self.objective_curves_ = {name: [float(v) for v in history[:, name]] for name in terms}
+        """The collect stage: fitted attributes read from the net's history."""
+        for name, value in fitted_curves(self.net_, self.early_stopping).items():
+            setattr(self, name, value)
 
     def _finish(self, X):
         """The after_fit stage: a variant's extras, then codes kept for ``sample``."""
@@ -652,38 +472,17 @@ class _BaseAutoencoder(
         self._code_density = None  # fitted at the first call of sample
 
     def _warn_if_not_converged(self):
-        """Warn where training ended at ``max_iter`` while still improving.
-
-        The monitored loss (the validation loss with early stopping, else
-        the training loss, in model units as early stopping judges it) must
-        have fallen by more than ``tol`` per epoch, on average over the last
-        ``n_iter_no_change`` epochs (from the loss before them to the best
-        among them), for more training to change the result meaningfully:
-        only then a ``ConvergenceWarning`` says so, and what to do. A fit of
-        one epoch, whose progress cannot be judged, warns as well.
-        """
+        """A ConvergenceWarning where training ended while still improving
+        (``_callbacks.not_converged_message``)."""
         net = self.net_
         if net.stopped_early_:
             return
-        monitor = net.stopper_.monitor
-        curve = [float(v) for v in net.history[:, monitor]]
-        window = min(self.n_iter_no_change, len(curve) - 1)
-        rate = math.inf if window < 1 else (curve[-1 - window] - min(curve[-window:])) / window
-        if rate <= self.tol:
-            return
-        what = "validation loss" if monitor == "valid_loss" else "training loss"
-        progress = (
-            "after a single epoch" if window < 1 else
-            f"still falling by {rate:.3g} per epoch over the last {window} epochs "
-            f"(more than tol={self.tol:g})"
+        message = not_converged_message(
+            type(self).__name__, net.history, net.stopper_.monitor,
+            window=self.n_iter_no_change, tol=self.tol, max_iter=self.max_iter,
         )
-        warnings.warn(
-            f"{type(self).__name__}: max_iter={self.max_iter} epochs reached with the "
-            f"{what} {progress}: more training would still improve the model. Raise "
-            "max_iter (or continue with warm_start=True), or raise tol to accept "
-            "this change per epoch.",
-            ConvergenceWarning,
-        )
+        if message is not None:
+            warnings.warn(message, ConvergenceWarning)
 
     # ------------------------------------------------------------------
     # Inference: one path for every method
@@ -698,23 +497,6 @@ class _BaseAutoencoder(
         if not self._normalizes():
             return DataScaling.none(self.n_features_in_)
         return DataScaling(self.mean_, self.scale_)
-
-    def _encode_batch(self, xb, module=None):
-        """Codes of a batch in model space (in data units for a folded ``module``)."""
-        return (module or self._module).encode(xb)
-
-    def _decode_batch(self, zb, module=None):
-        """Reconstruction of a batch of codes, in model space (in data units
-        for a folded ``module``)."""
-        return (module or self._module).decode(zb)
-
-    @abstractmethod
-    def _score_batch(self, xb, module=None):
-        """Per-sample score of a batch in model space (higher is more typical).
-
-        ``module`` is the inference view (``_inference_module``), folded
-        only where ``_score_folds`` says the variant takes a folded one.
-        """
 
     def _infer(self, fn, X, *, out_width, from_data=True, to_data=False, method=None, fold=None):
         """Run ``fn(batch, module=view)`` on X in batches (``_inference.infer``)."""
@@ -737,10 +519,6 @@ class _BaseAutoencoder(
         return self._infer(
             self._encode_batch, X, out_width=self._code_width(), method="transform", fold="encoder"
         )
-
-    #: Whether ``_score_batch`` accepts a folded module (``module=``, rows
-    #: and reconstructions in data units; see ``_inference_module``).
-    _score_folds = False
 
     def _score(self, X):
         return self._infer(
@@ -912,14 +690,7 @@ class _BaseAutoencoder(
         super().__setstate__(state)
         if net_state is None:
             return
-        device = torch.device(self.device_)
-        if device.type == "cuda" and (
-            not torch.cuda.is_available() or (device.index or 0) >= torch.cuda.device_count()
-        ):
-            # Fitted on a GPU this machine lacks: the weights are arrays, so
-            # the model runs (and goes on training) on the CPU.
-            device = torch.device("cpu")
-        self.device_ = device
+        self.device_ = loading_device(self.device_)
         # The net is rebuilt as it was built, even if parameters were set
         # since (continuing would then refuse them, with a clear error).
         current = self.get_params(deep=False)
@@ -941,17 +712,5 @@ class _BaseAutoencoder(
 #: Parameters that may change between calls that continue training.
 #: Parameters that may change between fits that continue training: the
 #: epoch budget and settings that change how memory is used, not the model.
-_CONTINUABLE_PARAMS = {"max_iter", "warm_start", "inference_batch_size", "device_memory_budget"}
-
-
-def _same_param(a, b):
-    if a is b:
-        return True
-    try:
-        return bool(a == b)
-    except Exception:  # arrays and the like: not the same object
-        return False
-
-
 def _count(idx):
     return 0 if idx is None else len(idx)

@@ -245,3 +245,47 @@ class EpochGuard(Callback):
                     f"{net.lr}), scale the input (e.g. StandardScaler), or "
                     "clip gradients."
                 )
+
+
+def not_converged_message(name, history, monitor, *, window, tol, max_iter):
+    """The ConvergenceWarning's text for a fit that ended at ``max_iter``, or None.
+
+    The monitored loss (``monitor``: the validation loss with early
+    stopping, else the training loss, in model units as early stopping
+    judges it) must have fallen by more than ``tol`` per epoch, on average
+    over the last ``window`` epochs (from the loss before them to the best
+    among them), for more training to change the result meaningfully: only
+    then is there something to say, and what to do. A fit of one epoch,
+    whose progress cannot be judged, gets a message as well.
+    """
+    curve = [float(v) for v in history[:, monitor]]
+    window = min(window, len(curve) - 1)
+    rate = math.inf if window < 1 else (curve[-1 - window] - min(curve[-window:])) / window
+    if rate <= tol:
+        return None
+    what = "validation loss" if monitor == "valid_loss" else "training loss"
+    progress = (
+        "after a single epoch" if window < 1 else
+        f"still falling by {rate:.3g} per epoch over the last {window} epochs "
+        f"(more than tol={tol:g})"
+    )
+    return (
+        f"{name}: max_iter={max_iter} epochs reached with the {what} {progress}: more "
+        "training would still improve the model. Raise max_iter (or continue with "
+        "warm_start=True), or raise tol to accept this change per epoch."
+    )
+
+
+def fitted_curves(net, early_stopping):
+    """The collect stage's fitted attributes, read from ``net``'s history."""
+    history = net.history
+    loss_curve = [float(v) for v in history[:, "train_loss"]]
+    fitted = {"n_iter_": len(history), "loss_curve_": loss_curve,
+              "best_loss_": float(min(loss_curve))}
+    if early_stopping:
+        rows = [row["valid_loss"] for row in history if "valid_loss" in row]
+        fitted["validation_scores_"] = [-float(v) for v in rows]
+        fitted["best_validation_score_"] = float(max(fitted["validation_scores_"]))
+    terms = [name for name in net.objective_terms_ if all(name in r for r in history)]
+    fitted["objective_curves_"] = {name: [float(v) for v in history[:, name]] for name in terms}
+    return fitted

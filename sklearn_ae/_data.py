@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset
 
-from ._scaling import dense_rows
+from ._scaling import RowSubset, dense_rows, is_streamed
 
 
 def _row_batches(tensor, batch_size, order=None):
@@ -185,3 +185,61 @@ class _BatchStream(IterableDataset):
 
     def __iter__(self):
         return iter(self.batches)
+
+
+def batch_size_for(batch_size, n_samples):
+    """The training batch size: the ``batch_size`` parameter, resolved on the rows."""
+    if batch_size == "auto":
+        # At least ~10 optimizer steps an epoch once there are 320 rows:
+        # with MLPRegressor's min(200, n), 500 rows train in 3 steps an
+        # epoch and a VAE's third latent factor had not formed after
+        # 200 epochs (see the docstring of batch_size).
+        size = min(200, max(32, n_samples // 10))
+    else:
+        size = batch_size
+    return max(1, min(size, n_samples))
+
+
+def split_rows(n_samples, validation_fraction, state):
+    """Indices of training and validation rows, shuffled from a RandomState's ``state``."""
+    n_valid = int(np.ceil(validation_fraction * n_samples))
+    if n_samples - n_valid < 1:
+        raise ValueError(
+            f"early_stopping=True needs at least 2 samples to hold out a "
+            f"validation set (validation_fraction={validation_fraction}), "
+            f"got n_samples={n_samples}."
+        )
+    rng = np.random.RandomState()
+    rng.set_state(state)
+    perm = rng.permutation(n_samples)
+    return np.sort(perm[n_valid:]), np.sort(perm[:n_valid])
+
+
+def make_datasets(X, scaling, device, train_idx, valid_idx, *, budget, X_model=None, y=None):
+    """Training and validation datasets of X in model space (validation: None if no rows).
+
+    Data read in place (memory maps, sparse) stream batch by batch; in-memory
+    data become float32 in model space (``X_model`` when the prepare stage
+    made it already), copied to ``device`` at once when they fit ``budget``.
+    """
+    if is_streamed(X):
+        if valid_idx is None:
+            return StreamedRowsDataset(X, scaling, device, y=y), None
+        return (
+            StreamedRowsDataset(X, scaling, device, rows=train_idx),
+            StreamedRowsDataset(X, scaling, device, rows=valid_idx),
+        )
+    if X_model is None:
+        X_model = scaling.to_model(X)
+    resident = X_model.nbytes <= budget
+    if valid_idx is None:
+        return ArrayDataset(X_model, device, y=y, resident=resident), None
+    return (
+        ArrayDataset(X_model[train_idx], device, resident=resident),
+        ArrayDataset(X_model[valid_idx], device, resident=resident),
+    )
+
+
+def training_rows(X, train_idx):
+    """``X[train_idx]``; a lazy view for data read in place (never copied)."""
+    return RowSubset(X, train_idx) if is_streamed(X) else X[train_idx]

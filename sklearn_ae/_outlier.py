@@ -14,7 +14,6 @@ from sklearn.utils.validation import validate_data
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
 from ._scaling import sparse_chunk_rows
-from ._variational import VariationalAutoencoder
 
 #: Share of each batch trimmed by robust training when contamination="auto".
 AUTO_TRIM = 0.1
@@ -221,15 +220,16 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.estimator_ = self._fit_inner(
             estimator, X, f"training the inner {type(estimator).__name__}"
         )
-        codes = self.estimator_.transform(X)
-        scale = self._squared_errors(X, codes).mean(axis=0, dtype=np.float64)
+        codes = self.estimator_.transform(X)  # encoded and decoded once in fit
+        squared = self._squared_errors(X, codes)
+        scale = squared.mean(axis=0, dtype=np.float64)
         self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)
-        if not isinstance(estimator, VariationalAutoencoder):
-            codes = np.asarray(codes, dtype=np.float64)
-            self.code_location_ = codes.mean(axis=0)
-            centred = codes - self.code_location_
-            self.code_precision_ = pinvh(centred.T @ centred / len(codes))
-        scores = self.score_samples(X)
+        if self.estimator_._score_kind == "reconstruction":
+            codes64 = np.asarray(codes, dtype=np.float64)
+            self.code_location_ = codes64.mean(axis=0)
+            centred = codes64 - self.code_location_
+            self.code_precision_ = pinvh(centred.T @ centred / len(codes64))
+        scores = self._scores(X, codes, squared)
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
             self.offset_ = float(q1 - 1.5 * (q3 - q1))
@@ -295,11 +295,18 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         -------
         scores : ndarray of shape (n_samples,)
         """
-        X = self._validate(X)
-        if isinstance(self.estimator_, VariationalAutoencoder):
+        return self._scores(self._validate(X))
+
+    def _scores(self, X, codes=None, squared=None):
+        """``score_samples`` of validated X (``codes`` and ``squared`` errors
+        of X when known: fit has them)."""
+        if self.estimator_._score_kind == "likelihood":  # the inner model's bound
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
-        codes = self.estimator_.transform(X)  # encoded once, for both terms
-        errors = self._feature_errors(X, codes).sum(axis=1)
+        if codes is None:
+            codes = self.estimator_.transform(X)  # encoded once, for both terms
+        if squared is None:
+            squared = self._squared_errors(X, codes)
+        errors = (squared / self.feature_scale_ if self.calibrate else squared).sum(axis=1)
         if self.calibrate:
             centred = np.asarray(codes, dtype=np.float64) - self.code_location_
             errors += np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)

@@ -223,3 +223,20 @@ class DataScaling:
     def log_jacobian(self, n_features):
         """``log |d x_model / d x|`` summed over features: ``-D log(scale)``."""
         return -n_features * math.log(self.scale)
+
+
+def fit_scaling(X, fit_rows=None, *, standardise=True):
+    """The prepare stage's scaling of X, and X in model space when in memory.
+
+    Returns ``(X_model, scaling)``: X as float32 in model space (None for
+    data read in place, mapped one chunk at a time later) and the
+    ``DataScaling`` fitted on ``fit_rows`` (all rows for None); without
+    ``standardise`` the identity map.
+    """
+    streamed = is_streamed(X)
+    if not standardise:
+        scaling = DataScaling.none(X.shape[1])
+        return (None if streamed else np.ascontiguousarray(X, dtype=np.float32)), scaling
+    if streamed:
+        return None, DataScaling.fit_streamed(X, fit_rows)
+    return DataScaling.fit_transform(X, fit_rows)

@@ -431,6 +431,8 @@ default="adam"
             return min(n_features, AUTO_MAX_COMPONENTS)
         return self.n_components
 
+    _score_kind = "likelihood"
+
     def _code_width(self):
         return self.n_components_
 
