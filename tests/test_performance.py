@@ -16,7 +16,7 @@ import torch
 
 import sklearn_ae
 from sklearn_ae import Autoencoder, config_context, get_config, set_config
-from sklearn_ae import _base
+from sklearn_ae import _data
 from sklearn_ae._data import ArrayDataset
 
 FAST = dict(hidden_layer_sizes=(8,), n_components=2, max_iter=4, random_state=0)
@@ -33,7 +33,7 @@ def spy_datasets(monkeypatch):
             super().__init__(*args, **kwargs)
             built.append(self)
 
-    monkeypatch.setattr(_base, "ArrayDataset", Spy)
+    monkeypatch.setattr(_data, "ArrayDataset", Spy)
     return built
 
 
