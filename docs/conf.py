@@ -124,5 +124,23 @@ def setup(app):
     app.connect("missing-reference", _skip_external_refs)
 
 
+# The gallery runs the examples on one thread. They are small work, which
+# one thread does as fast as two on idle cores; on busy ones (CI, a laptop
+# doing other work) threads that wait for each other made them many times
+# slower (measured on 2 cores with another test run going: scikit-learn's
+# MLPClassifier fit 1.2 s on one OpenBLAS thread, 11.8 s on two;
+# plot_pretraining.py 23 s against 54 s). Results do not depend on it.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+except ImportError:  # scikit-learn depends on it; kept safe all the same
+    pass
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
 # Examples stop a short training early on purpose.
 warnings.filterwarnings("ignore", message=".*hasn't converged yet.*")
