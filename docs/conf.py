@@ -1,11 +1,33 @@
-"""Sphinx configuration of the sklearn-ae documentation."""
+"""Sphinx configuration of the sklearn-ae documentation.
+
+Environment switches (docs/developers.rst, "Building the docs"):
+
+``SKLEARN_AE_DOCS_OFFLINE=1``
+    Build without network: no intersphinx inventories are fetched (links
+    into other projects' docs stay plain text) and the build prints no
+    warning for them.
+``SKLEARN_AE_GALLERY_PATTERN=REGEX``
+    Run only the examples whose path matches REGEX (default: every
+    ``plot_*.py``); the others still get a page, without outputs.
+``SKLEARN_AE_REPOSITORY_URL=URL``
+    Link the navigation bar to the source repository at URL (no link
+    otherwise).
+"""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
+import sys
 import warnings
+from pathlib import Path
 
 import sklearn_ae
+
+sys.path.insert(0, str(Path(__file__).parent / "_ext"))
+
+OFFLINE = bool(os.environ.get("SKLEARN_AE_DOCS_OFFLINE"))
+GALLERY_PATTERN = os.environ.get("SKLEARN_AE_GALLERY_PATTERN", r"/plot_")
+REPOSITORY_URL = os.environ.get("SKLEARN_AE_REPOSITORY_URL", "").strip()
 
 project = "sklearn-ae"
 author = "sklearn-ae developers"
@@ -19,6 +41,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "markdown_include",
 ]
 
 templates_path = ["_templates"]
@@ -42,20 +65,34 @@ intersphinx_mapping = {
 # inventory only costs external links, so it is not an error.
 intersphinx_timeout = 5
 suppress_warnings = ["intersphinx.external"]
-if os.environ.get("SKLEARN_AE_DOCS_OFFLINE"):
+if OFFLINE:
     intersphinx_mapping = {}
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"sklearn-ae {release}"
 html_static_path = []
-html_theme_options = {"navigation_with_keys": False}
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "header_links_before_dropdown": 6,
+    "icon_links": [],
+}
+if REPOSITORY_URL:
+    html_theme_options["icon_links"].append(
+        {
+            "name": "Source repository",
+            "url": REPOSITORY_URL,
+            "icon": "fa-brands fa-github" if "github.com" in REPOSITORY_URL else "fa-brands fa-git-alt",
+            "type": "fontawesome",
+        }
+    )
 
 # The gallery runs every example unless SKLEARN_AE_GALLERY_PATTERN narrows
 # it (a regex on the file path); the examples not run still get a page.
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": os.environ.get("SKLEARN_AE_GALLERY_PATTERN", r"/plot_"),
+    "filename_pattern": GALLERY_PATTERN,
     "ignore_pattern": r"^quickstart\.py$",
     "within_subsection_order": "FileNameSortKey",
     "reference_url": {"sklearn_ae": None},
@@ -63,8 +100,11 @@ sphinx_gallery_conf = {
     "doc_module": ("sklearn_ae",),
     "remove_config_comments": True,
     "matplotlib_animations": False,
+    # A cell's last expression is printed (``Out: Text(0.5, 1.0, ...)``);
+    # the examples end cells with an assignment (tests/test_docs_consistency.py),
+    # and the values of matplotlib calls and of displays are never shown.
+    "ignore_repr_types": r"matplotlib[.]|sklearn_ae[.]plotting[.]",
 }
-
 
 
 def _skip_external_refs(app, env, node, contnode):
@@ -74,7 +114,7 @@ def _skip_external_refs(app, env, node, contnode):
     ``get_metadata_routing``) and ours (``:term:`fit```) point into
     scikit-learn's documentation, which only intersphinx can resolve.
     """
-    if os.environ.get("SKLEARN_AE_DOCS_OFFLINE") and node.get("reftype") in {"term", "ref"}:
+    if OFFLINE and node.get("reftype") in {"term", "ref"}:
         if node.get("refdoc", "").startswith("generated/"):
             return contnode
     return None
@@ -83,6 +123,24 @@ def _skip_external_refs(app, env, node, contnode):
 def setup(app):
     app.connect("missing-reference", _skip_external_refs)
 
+
+# The gallery runs the examples on one thread. They are small work, which
+# one thread does as fast as two on idle cores; on busy ones (CI, a laptop
+# doing other work) threads that wait for each other made them many times
+# slower (measured on 2 cores with another test run going: scikit-learn's
+# MLPClassifier fit 1.2 s on one OpenBLAS thread, 11.8 s on two;
+# plot_pretraining.py 23 s against 54 s). Results do not depend on it.
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_variable] = "1"
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+except ImportError:  # scikit-learn depends on it; kept safe all the same
+    pass
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 # Examples stop a short training early on purpose.
 warnings.filterwarnings("ignore", message=".*hasn't converged yet.*")

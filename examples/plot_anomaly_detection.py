@@ -65,7 +65,7 @@ from sklearn.metrics import RocCurveDisplay
 fig, ax = plt.subplots()
 RocCurveDisplay.from_predictions(is_outlier, ae_outlyingness, name="Autoencoder", ax=ax)
 RocCurveDisplay.from_predictions(is_outlier, pca_outlyingness, name="PCA", ax=ax)
-ax.set_title("Upside-down digits among upright ones")
+_ = ax.set_title("Upside-down digits among upright ones")
 
 # %%
 # The least typical digits
@@ -76,7 +76,7 @@ from sklearn_ae.plotting import ReconstructionDisplay
 
 worst = np.argsort(ae_outlyingness)[::-1][:10]
 marks = ["x" if is_outlier[i] else "" for i in worst]
-ReconstructionDisplay.from_estimator(ae, X_eval[worst], marks, n_images=10)
+_ = ReconstructionDisplay.from_estimator(ae, X_eval[worst], marks, n_images=10)
 
 # %%
 # A detector with a threshold, trained on contaminated data

@@ -22,9 +22,10 @@ two architectures and PCA at the same code size on three tasks:
 # Pixels are scaled to [0, 1]; the held-out digits get Gaussian noise of
 # standard deviation 0.3, clipped to [0, 1]. Both denoisers train on the
 # clean training digits, each batch corrupted afresh with the same noise,
-# with a 16-unit code and the same number of epochs; PCA keeps 16
-# components. The 64 features are a perfect square, so ``image_shape=None``
-# reads each row as an 8x8 image.
+# with a 16-unit code and the same short training (20 epochs at a raised
+# learning rate, to keep this page fast); PCA keeps 16 components. The 64
+# features are a perfect square, so ``image_shape=None`` reads each row as
+# an 8x8 image.
 import warnings
 
 import numpy as np
@@ -54,7 +55,12 @@ def mse(A, B):
 
 denoisers = {
     architecture: DenoisingAutoencoder(
-        n_components=16, architecture=architecture, noise_level=0.3, random_state=0
+        n_components=16,
+        architecture=architecture,
+        noise_level=0.3,
+        learning_rate_init=3e-3,
+        max_iter=20,
+        random_state=0,
     ).fit(X_train)
     for architecture in ("conv", "mlp")
 }
@@ -93,7 +99,8 @@ fig.tight_layout()
 # images out; :func:`~sklearn_ae.flatten_images` moves the channels and
 # returns the ``image_shape`` to pass (a plain reshape would interleave the
 # colours into the pixels). 8x8 patches of the two sample images, a code of
-# 16 values (of 192), PCA with 16 components.
+# 16 values (of 192), PCA with 16 components; the autoencoders train for
+# 20 epochs.
 from sklearn.datasets import load_sample_images
 from sklearn.feature_extraction.image import extract_patches_2d
 
@@ -102,7 +109,7 @@ from sklearn_ae import Autoencoder, flatten_images
 images = load_sample_images().images
 patches = np.vstack(
     [
-        extract_patches_2d(image / 255.0, (8, 8), max_patches=4000, random_state=i)
+        extract_patches_2d(image / 255.0, (8, 8), max_patches=1000, random_state=i)
         for i, image in enumerate(images)
     ]
 )
@@ -115,8 +122,9 @@ coders = {
         n_components=16,
         architecture=architecture,
         image_shape=image_shape,
-        batch_size=32,
-        max_iter=50,
+        batch_size=64,
+        learning_rate_init=3e-3,
+        max_iter=20,
         random_state=0,
     ).fit(P_train)
     for architecture in ("conv", "mlp")
@@ -128,6 +136,13 @@ for name, model in coders.items():
     print(f"{name:>6}  {weights:>8}  held-out MSE {mse(recon, P_test):.5f}")
 
 # %%
+# After this short training the convolutional code comes close to PCA's on
+# the held-out patches, and the dense autoencoder, with six times the
+# weights, is well behind. Natural-image patches are close to Gaussian,
+# where PCA is the best linear code and a non-linear one gains little: with
+# 16,000 patches and 30 epochs (the user guide's measurement) the
+# convolutional model edges ahead of PCA, 0.00277 against 0.00286.
+#
 # The displays draw flat channel-first rows as colour images (the
 # estimator's ``image_shape_`` tells them the shape).
 fig, axes = plt.subplots(2, 1, figsize=(8, 4))
@@ -141,8 +156,8 @@ fig.tight_layout()
 # %%
 # A convolutional VAE that generates digits
 # -----------------------------------------
-# :class:`~sklearn_ae.VariationalAutoencoder` with ``architecture="conv"``
-# and its defaults (the code size is chosen by ``n_components="auto"``).
+# :class:`~sklearn_ae.VariationalAutoencoder` with ``architecture="conv"``,
+# an 8-unit latent space and, again, 20 epochs at a raised learning rate.
 # ``sample`` returns flat rows; a logistic regression trained on real digits
 # rates them: the mean of its highest class probability, and the share of
 # samples given to the rarest class.
@@ -153,12 +168,18 @@ from sklearn_ae.plotting import ImageGridDisplay
 
 X_raw, y_raw = load_digits(return_X_y=True)
 R_train, _, r_train, _ = train_test_split(X_raw, y_raw, random_state=0)
-vae = VariationalAutoencoder(architecture="conv", random_state=0).fit(R_train)
+vae = VariationalAutoencoder(
+    n_components=8,
+    architecture="conv",
+    learning_rate_init=3e-3,
+    max_iter=20,
+    random_state=0,
+).fit(R_train)
 samples = vae.sample(1000, random_state=0)
 proba = LogisticRegression(max_iter=5000).fit(R_train, r_train).predict_proba(samples)
 share = np.bincount(proba.argmax(axis=1), minlength=10) / len(samples)
 print(
-    f"conv VAE: {vae.n_components_} latent units; samples rated with mean max "
+    f"conv VAE: {vae.n_active_components_} active latent units; samples rated with mean max "
     f"probability {proba.max(axis=1).mean():.2f}; rarest class {share.min():.1%}"
 )
 

@@ -64,7 +64,7 @@ from sklearn_ae.plotting import LatentSpaceDisplay
 disp = LatentSpaceDisplay.from_estimator(
     ae, X, letters, annotate=True, scatter_kwargs={"c": "tab:blue"}
 )
-disp.ax_.set_title("The 32 glyphs in the autoencoder's latent plane")
+_ = disp.ax_.set_title("The 32 glyphs in the autoencoder's latent plane")
 
 # %%
 # A letter that is not in the font
@@ -86,7 +86,7 @@ for ax, glyph, t in zip(axes, glyphs, np.linspace(0, 1, 5)):
     ax.imshow(glyph.reshape(7, 5), cmap="gray_r", vmin=0, vmax=1)
     ax.set_title(f"t={t:.2f}", fontsize=9)
     ax.set_axis_off()
-fig.suptitle(f"Decoding the way from {first!r} to {second!r}")
+_ = fig.suptitle(f"Decoding the way from {first!r} to {second!r}")
 
 # %%
 # The whole plane, decoded
@@ -95,7 +95,7 @@ fig.suptitle(f"Decoding the way from {first!r} to {second!r}")
 # spanning the codes of the glyphs.
 from sklearn_ae.plotting import LatentGridDisplay
 
-LatentGridDisplay.from_estimator(ae, X, n_steps=10, image_shape=(7, 5))
+_ = LatentGridDisplay.from_estimator(ae, X, n_steps=10, image_shape=(7, 5))
 
 # %%
 # New letters, sampled

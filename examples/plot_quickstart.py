@@ -71,7 +71,7 @@ ax.set_xscale("log", base=2)
 ax.set_xticks(sizes, labels=[str(s) for s in sizes])
 ax.set_xlabel("n_components")
 ax.set_ylabel("test reconstruction MSE")
-ax.legend()
+_ = ax.legend()
 
 # %%
 # What four numbers keep

@@ -54,7 +54,7 @@ import matplotlib.pyplot as plt
 from sklearn_ae.plotting import LatentSpaceDisplay
 
 disp = LatentSpaceDisplay.from_estimator(vae, X_test, y_test)
-disp.ax_.set_title("Posterior means of held-out digits")
+_ = disp.ax_.set_title("Posterior means of held-out digits")
 
 # %%
 # Decoding a grid of latent points
@@ -66,7 +66,7 @@ disp.ax_.set_title("Posterior means of held-out digits")
 from sklearn_ae.plotting import LatentGridDisplay
 
 disp = LatentGridDisplay.from_estimator(vae, bounds=(-2, 2), n_steps=10)
-disp.ax_.set_title("Decoded latent grid, z in [-2, 2]^2")
+_ = disp.ax_.set_title("Decoded latent grid, z in [-2, 2]^2")
 
 # %%
 # New digits
@@ -89,7 +89,7 @@ for row, method in zip(rows, ["mixture", "prior"]):
     row.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
     row.set_title(f'method="{method}": mean classifier confidence {confidence.mean():.2f}')
     row.axis("off")
-fig.suptitle("Samples of the 2-D VAE")
+_ = fig.suptitle("Samples of the 2-D VAE")
 
 # %%
 # The ELBO tells digits from noise
