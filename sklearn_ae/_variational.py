@@ -119,13 +119,13 @@ default="adam"
         clipped.
 
     max_iter : int, default=200
-        Maximum number of epochs.
+        Maximum number of epochs (passes over the training data).
 
     early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows and stop when their
-        loss has not improved by ``tol`` for ``n_iter_no_change`` epochs,
-        keeping the best weights. When False, training stops once the
-        training loss stalls in the same way.
+        Hold out ``validation_fraction`` of the training rows and stop when
+        their loss has not improved by ``tol`` for ``n_iter_no_change``
+        epochs; the weights of the best epoch are kept. When False, training
+        stops once the training loss stalls in the same way.
 
     validation_fraction : float, default=0.1
         Share of rows held out (at random, seeded) when ``early_stopping``.
@@ -159,7 +159,8 @@ default="adam"
         left untouched. (:meth:`sample` takes its own ``random_state``.)
 
     device : {"cpu", "cuda", "auto"} or str, default="cpu"
-        Where to train and infer.
+        Where to train and infer. ``"auto"`` picks CUDA when available. A
+        CUDA device on a machine without one raises ``ValueError`` at fit.
 
 """ + _MEMORY_PARAMETERS_DOC + """
     verbose : int, default=0

@@ -203,13 +203,13 @@ def test_no_search_over_the_code_size_of_a_deterministic_autoencoder():
 def test_continuable_parameters_are_documented():
     """The user guide names every parameter that may change between calls
     that continue training."""
-    from sklearn_ae import _base
+    from sklearn_ae import _state
 
     text = " ".join((DOCS / "user_guide" / "persistence.rst").read_text().split())
     sentence = re.search(r"Only ``max_iter``[^.]*may change between calls", text)
     assert sentence, "persistence.rst no longer says which parameters may change"
     named = set(re.findall(r"``(\w+)``", sentence.group(0)))
-    assert named == set(_base._CONTINUABLE_PARAMS)
+    assert named == set(_state._CONTINUABLE_PARAMS)
 
 
 # ---------------------------------------------------------------------------

@@ -73,3 +73,35 @@ def test_attributes_section_lists_the_fitted_attributes(cls):
         f"undocumented: {sorted(fitted - documented)}, "
         f"documented but never set: {sorted(documented - fitted)}"
     )
+
+
+# Where an autoencoder's entry for a shared parameter says something else
+# than its siblings' on purpose, and why. Any other difference is drift.
+_MEANT_TO_DIFFER = {
+    ("n_components", "VariationalAutoencoder"): 'also takes "auto"',
+    ("architecture", "ContractiveAutoencoder"): "only the dense architecture",
+    ("hidden_layer_sizes", "ContractiveAutoencoder"): "no convolutional stages",
+    ("tol", "VariationalAutoencoder"): "its loss is in nats",
+    ("random_state", "VariationalAutoencoder"): "also seeds the latent draws",
+}
+
+
+def test_shared_parameters_read_the_same_in_every_autoencoder():
+    from collections import defaultdict
+
+    from numpydoc.docscrape import ClassDoc
+
+    from _estimators import ESTIMATORS
+
+    entries = defaultdict(dict)
+    for cls in ESTIMATORS:
+        for param in ClassDoc(cls)["Parameters"]:
+            entries[param.name][cls.__name__] = (param.type, "\n".join(param.desc))
+    drift = []
+    for name, by_class in entries.items():
+        texts = {c: t for c, t in by_class.items() if (name, c) not in _MEANT_TO_DIFFER}
+        if len(set(texts.values())) > 1:
+            drift.append(f"{name}: {sorted(texts)}")
+    assert not drift, "shared parameters documented differently:\n" + "\n".join(drift)
+    for name, cls_name in _MEANT_TO_DIFFER:  # the exceptions still exist
+        assert cls_name in entries[name], (name, cls_name)
