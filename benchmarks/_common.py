@@ -77,7 +77,7 @@ def machine():
     )
 
 
-def quick_run_args(doc, quick_help, argv=None):
+def quick_run_args(doc, quick_help, argv=None, extra=None):
     """Parse ``--quick`` and ``--threads``, set torch's threads, print the machine.
 
     The command line of the quality benchmarks (scores, not timings), whose
@@ -86,6 +86,8 @@ def quick_run_args(doc, quick_help, argv=None):
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
+    if extra is not None:
+        extra(parser)  # a script's own options
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -18,19 +18,16 @@ nothing else running: the busy processes are the only load it means.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import argparse
 import multiprocessing as mp
 import os
 import time
-import warnings
 
 import torch
 from sklearn.datasets import load_breast_cancer, load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from _common import machine, median, print_table
+from _common import median, print_table, quick_run_args
 from sklearn_ae import Autoencoder, VariationalAutoencoder, config_context
 
 
@@ -66,16 +63,11 @@ def _time(fn, settings, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20 epochs, one repeat")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--busy", type=int, default=os.cpu_count(), help="spinning processes")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    args = parser.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    print(machine(), "\n")
+    def options(parser):
+        parser.add_argument("--repeats", type=int, default=3)
+        parser.add_argument("--busy", type=int, default=os.cpu_count(), help="spinning processes")
+
+    args = quick_run_args(__doc__, "20 epochs, one repeat", argv, extra=options)
     repeats = 1 if args.quick else args.repeats
     settings = {
         "default": "auto",

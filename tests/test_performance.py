@@ -319,6 +319,7 @@ def test_transform_holds_no_copy_of_a_large_input(fitted_wide, dtype):
         "bench_conv.py",
         "bench_scale.py",
         "bench_semisupervised.py",
+        "bench_threads.py",
     ],
 )
 def test_benchmark_script_runs_quick(script):
