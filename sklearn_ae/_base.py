@@ -511,6 +511,11 @@ class _BaseAutoencoder(
         """The module as inference runs it (``_inference.inference_view``)."""
         return inference_view(self._module, self._scaling, fold, self._fold_cache())
 
+    def _fit_seed(self, k):
+        """Seed ``k`` of the fit (0: weights, 1: shuffling, 2: other draws), for
+        the stages and meta-estimators that derive generators of their own."""
+        return self._seeds[k]
+
     def _fold_cache(self):
         """Where the folded layers are kept: on the net, which training changes."""
         return self.net_.__dict__.setdefault("_folded", {})

@@ -34,7 +34,7 @@ small protected interface of ``_BaseAutoencoder``, documented there:
 units), ``_encode_batch`` (codes of a batch in the module's units),
 ``_code_width``, ``_rows_dataset`` (rows as a training dataset in the
 module's units), ``_batch_size``, ``_training_options``, ``_make_corruption``,
-``_keep_codes_for_sampling``, ``_seeds``, ``device_``, ``net_`` and the
+``_keep_codes_for_sampling``, ``_fit_seed``, ``device_``, ``net_`` and the
 score kind (``_score_kind``).
 """
 

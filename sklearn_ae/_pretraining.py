@@ -78,7 +78,7 @@ def pretrain_layerwise(est, train_ds, valid_ds, *, max_epochs):
     """Train ``est.net_.module_`` layer by layer; return each stage's loss curve."""
     module = est.net_.module_
     n_stages = len(module.encoder_layers)
-    seeds = np.random.SeedSequence(list(est._seeds)).generate_state(2 * n_stages)
+    seeds = np.random.SeedSequence([est._fit_seed(k) for k in range(3)]).generate_state(2 * n_stages)
     batch_size = est.net_.batch_size
     curves = []
     was_training = module.training

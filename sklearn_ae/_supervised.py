@@ -101,7 +101,7 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
         estimator = self._fit_inner(
             estimator, X, f"pretraining the {type(estimator).__name__} on all {X.shape[0]} rows"
         )
-        rng = np.random.RandomState(estimator._seeds[1])
+        rng = np.random.RandomState(estimator._fit_seed(1))
         init_seed, shuffle_seed, noise_seed = (int(s) for s in rng.randint(0, 2**31 - 1, 3))
         width = estimator._code_width()
         head = build_module(
