@@ -11,17 +11,15 @@ the docs, "How an estimator is built"):
     the torch module (``_make_module``, weights from the fit's generator)
     and the skorch net (``_net.build_net``: optimizer, callbacks, policy).
 ``train``
-    epochs, through ``AutoencoderNet.train_epochs``; ``fit``,
-    ``partial_fit`` and ``warm_start`` are different drivers of this one
-    stage.
+    epochs, through ``AutoencoderNet.train_epochs``.
 ``collect``
     fitted attributes read from the net.
 ``after_fit``
     a variant's extras, computed through the same inference path as
     ``transform`` and ``score_samples`` on the fitted estimator.
 
-``fit`` and ``partial_fit`` are two drivers of the one ``_fit(X,
-incremental=...)``, which runs these stages in order.
+``fit``, ``partial_fit`` and ``warm_start`` are drivers of the one
+``_fit(X, incremental=...)``, which runs these stages in order.
 
 A variant overrides only the hooks where it differs: their complete table,
 with what each stage calls, is ``_hooks._AutoencoderHooks``, a base class
@@ -61,7 +59,7 @@ from ._callbacks import fitted_curves, not_converged_message
 from ._config import get_config
 from ._hooks import _AutoencoderHooks
 from ._density import density_rows, fit_code_density, sample_codes
-from ._inference import _check_all_finite, _check_float32_range, infer, inference_view
+from ._inference import _check_all_finite, _check_float32_range, infer
 from ._modules import ACTIVATION_NAMES, build_module
 from ._data import batch_size_for, make_datasets, split_rows, training_rows
 from ._net import OPTIMIZERS, AutoencoderNet, build_net
@@ -305,12 +303,14 @@ class _BaseAutoencoder(
             )
         with self._unchanged_on_failure(continuing):
             # fit needs two rows at least, as PCA and the scaling do
-            X = self._validate_training_data(
+            X, image_shape = self._validate_training_data(
                 X, reset=not continuing, min_samples=1 if incremental else 2
             )
             X_model = None
             if not continuing:
-                train_idx, valid_idx, X_model = self._prepare(X, split=not incremental)
+                train_idx, valid_idx, X_model = self._prepare(
+                    X, split=not incremental, image_shape=image_shape
+                )
                 self.net_ = self._build(
                     X.shape[1], batch_size=self._batch_size(X.shape[0] - _count(valid_idx))
                 )
@@ -353,9 +353,9 @@ class _BaseAutoencoder(
         resolve_hidden_sizes(self.hidden_layer_sizes, X.shape[1], 1, image_shape)
         _check_float32_range(X)
         self._check_input(X)
-        return X
+        return X, image_shape
 
-    def _prepare(self, X, *, split):
+    def _prepare(self, X, *, split, image_shape):
         """The prepare stage: seeds, split, scaling, architecture, statistics.
 
         Returns the training and validation row indices (None for all rows
@@ -372,7 +372,8 @@ class _BaseAutoencoder(
         fit_rows = train_idx if valid_idx is not None else None
         X_model, scaling = fit_scaling(X, fit_rows, standardise=self._normalizes())
         self.mean_, self.scale_ = scaling.mean, scaling.scale
-        self.image_shape_ = self._check_architecture(X.shape[1])
+        self.image_shape_ = image_shape  # resolved once, by the validation above
+        self._warn_if_likely_images(image_shape, X.shape[1])
         self.hidden_layer_sizes_ = resolve_hidden_sizes(
             self.hidden_layer_sizes,
             X.shape[1],
@@ -506,10 +507,6 @@ class _BaseAutoencoder(
             from_data=from_data, to_data=to_data, method=method, fold=fold,
             fold_cache=self._fold_cache(),
         )
-
-    def _inference_module(self, fold=None):
-        """The module as inference runs it (``_inference.inference_view``)."""
-        return inference_view(self._module, self._scaling, fold, self._fold_cache())
 
     def _fit_seed(self, k):
         """Seed ``k`` of the fit (0: weights, 1: shuffling, 2: other draws), for
@@ -713,9 +710,5 @@ class _BaseAutoencoder(
         return tags
 
 
-
-#: Parameters that may change between calls that continue training.
-#: Parameters that may change between fits that continue training: the
-#: epoch budget and settings that change how memory is used, not the model.
 def _count(idx):
     return 0 if idx is None else len(idx)

@@ -96,8 +96,10 @@ def set_config(device_memory_budget=None, inference_batch_size=None, n_threads=N
         fit 66x slower on 2 busy cores). Larger work, and fits in worker
         threads, follow torch's own setting (``torch.set_num_threads``)
         and the worker rule of the user guide's "Scaling out". A number
-        sets the count for every fit and inference call, overriding both.
-        Torch's setting is restored when the call ends.
+        sets the count for every fit and inference call of this thread,
+        overriding both (like every setting here it is thread-local: the
+        workers of a parallel search start from "auto"). Torch's setting
+        is restored when the call ends.
 
     See Also
     --------

@@ -222,6 +222,8 @@ def make_datasets(X, scaling, device, train_idx, valid_idx, *, budget, X_model=N
     data become float32 in model space (``X_model`` when the prepare stage
     made it already), copied to ``device`` at once when they fit ``budget``.
     """
+    if y is not None and valid_idx is not None:
+        raise ValueError("targets y are only supported without a validation split")
     if is_streamed(X):
         if valid_idx is None:
             return StreamedRowsDataset(X, scaling, device, y=y), None

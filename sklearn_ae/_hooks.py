@@ -73,8 +73,11 @@ class _AutoencoderHooks(metaclass=ABCMeta):
         """
         if self.architecture != "conv":
             return None
-        shape = resolve_image_shape(self.image_shape, n_features)
-        likely = _likely_image_shape(n_features) if len(shape) == 2 else None
+        return resolve_image_shape(self.image_shape, n_features)
+
+    def _warn_if_likely_images(self, image_shape, n_features):
+        """Warn where 1-D convolutions run over rows as wide as RGB images."""
+        likely = _likely_image_shape(n_features) if image_shape and len(image_shape) == 2 else None
         if likely is not None:
             warnings.warn(
                 f"{type(self).__name__}: X has {n_features} features, as many as "
@@ -85,7 +88,6 @@ class _AutoencoderHooks(metaclass=ABCMeta):
                 "sklearn_ae.flatten_images) to convolve images.",
                 UserWarning,
             )
-        return shape
 
     def _latent_width(self, n_features):
         """Width of the network's code layer."""
@@ -150,14 +152,14 @@ class _AutoencoderHooks(metaclass=ABCMeta):
         return (module or self._module).decode(zb)
 
     #: Whether ``_score_batch`` accepts a folded module (``module=``, rows
-    #: and reconstructions in data units; see ``_inference_module``).
+    #: and reconstructions in data units; see ``_inference.inference_view``).
     _score_folds = False
 
     @abstractmethod
     def _score_batch(self, xb, module=None):
         """Per-sample score of a batch in model space (higher is more typical).
 
-        ``module`` is the inference view (``_inference_module``), folded
+        ``module`` is the inference view (``_inference.inference_view``), folded
         only where ``_score_folds`` says the variant takes a folded one.
         """
 

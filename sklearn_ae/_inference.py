@@ -13,7 +13,7 @@ codes differed beyond scikit-learn's tolerance.
 
 The guarantee here is built, not measured:
 
-- every call of the inference loop (``_BaseAutoencoder._infer``) runs the
+- every call of the inference loop (:func:`infer`) runs the
   network on batches of one shape (``inference_batch_size`` rows; a call
   with fewer rows is padded), so every layer sees one shape of matrix
   product whatever rows the user passes;
@@ -46,7 +46,8 @@ float32: the two paths then differ by an ulp of float64, which rounding to
 float32 absorbs except in the rare case where the two land on either side
 of a float32 rounding boundary (about one element in 10^8-10^9, then by one
 float32 ulp, within scikit-learn's tolerance for most values); the
-deterministic models' scores sum their per-feature errors in float64 for
+deterministic models' scores sum their per-feature errors in float64,
+where exp or log enter them (``loss="bce"``, logistic or tanh outputs), for
 the same reason.
 """
 
@@ -259,7 +260,7 @@ class _FoldedLinear(torch.nn.Module):
     The check costs a sum over one output unit instead of a pass over the
     input: a unit none of whose weights is 0 (the ``sentinel``) outputs a
     non-finite value for every row holding a NaN or an infinity (or when
-    it overflows); ``nonfinite`` then tells ``_infer`` to look at the input.
+    it overflows); ``nonfinite`` then tells :func:`infer` to look at the input.
     Without such a unit (None: some weight of every unit is exactly 0), all
     the outputs are summed; ``sentinel=False`` watches nothing (a folded
     last layer). One instance per call: the flag is the call's.
@@ -268,13 +269,12 @@ class _FoldedLinear(torch.nn.Module):
     is written into one buffer per call, reused by every batch (all have
     the same shape): a fresh multi-megabyte tensor per batch would be fresh
     pages, faulted in each time. The batch's output is consumed before the
-    next batch starts, so nothing else reads the buffer. A narrow layer is
-    computed row by row like every narrow layer of inference
-    (``_inference.row_linear``), a wide one by ``addmm``, the kernel
-    ``linear`` runs. (The sentinel's sum
-    is read at once for the same reason: keeping a small tensor alive per
-    batch measured slower, it keeps the allocator from reusing freed
-    buffers.)
+    next batch starts, so nothing else reads the buffer. (The sentinel's
+    sum is read at once for the same reason: keeping a small tensor alive
+    per batch measured slower, it keeps the allocator from reusing freed
+    buffers.) A narrow layer is computed row by row like every narrow layer
+    of inference (:func:`row_linear`), a wide one by ``addmm``, the kernel
+    ``linear`` runs.
     """
 
     def __init__(self, weight, bias, sentinel):
@@ -322,8 +322,8 @@ def infer(
     value a row), ``method`` the name an error quotes, ``fold_cache`` a
     dict that keeps the folded layers between calls.
 
-    The one batching loop of inference. Every batch ``fn`` sees has
-    exactly ``inference_batch_size`` rows: a last, partial batch is
+    Every batch ``fn`` sees has exactly ``batch_size`` rows: a last,
+    partial batch is
     completed with the rows before it (the batch overlaps the previous
     one; only its new rows' outputs are kept), a call with fewer rows
     is padded with zero rows, whose outputs are dropped. With one shape
@@ -420,7 +420,8 @@ def inference_view(module, scaling, fold=None, fold_cache=None):
     shallow copy of the module, sharing its parameters, in which every
     narrow dense layer is computed row by row (see ``_inference.py``:
     a row's output cannot depend on the other rows) and the hidden
-    activations run in place (no graph is recorded at inference).
+    activations run in place where exact (ReLU; logistic and tanh are
+    :class:`Float64Activation`s; no graph is recorded at inference).
 
     With ``fold`` the scaling is also folded into the view:
     ``W (x - m) / s + b = (W / s) x + (b - W m / s)`` into the first

@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import _BaseAutoencoder
+from ._callbacks import console_print
 
 
 class _AutoencoderMetaEstimator(MetaEstimatorMixin, BaseEstimator):
@@ -58,17 +59,19 @@ class _AutoencoderMetaEstimator(MetaEstimatorMixin, BaseEstimator):
         and how to change them.
         """
         if getattr(estimator, "verbose", 0):
-            print(f"{type(self).__name__}: {stage}")
+            console_print(f"{type(self).__name__}: {stage}")
         try:
             return estimator.fit(X)
         except ValueError as exc:
             if self.estimator is not None:
                 raise
-            raise ValueError(
+            # the same exception (DivergenceError stays one), with the default named
+            exc.args = (
                 f"{exc} (The inner autoencoder is {type(self).__name__}'s default, "
                 f"{estimator!r}, used because estimator=None; pass estimator= an "
-                "autoencoder with the settings you need.)"
-            ) from exc
+                "autoencoder with the settings you need.)",
+            )
+            raise
 
     def _validate(self, X):
         """X checked against the fit's features, for the inference methods."""

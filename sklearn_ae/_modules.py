@@ -131,7 +131,7 @@ class _MLPStack(nn.Module):
     """
 
     #: An in-place form of ``hidden_activation`` (e.g. ``torch.relu_``), set
-    #: only on the inference views (``_BaseAutoencoder._inference_module``): each layer's output
+    #: only on the inference views (``_inference.row_independent_view``): each layer's output
     #: is a tensor of the view's own there (fresh, or a folded layer's
     #: per-call buffer) and no graph is kept, so it is activated where it
     #: lies instead of into a new tensor (bitwise the same values).

@@ -196,7 +196,7 @@ class AutoencoderNet(NeuralNet):
 
         Parameters
         ----------
-        train_ds, valid_ds : ArrayDataset
+        train_ds, valid_ds : ArrayDataset or StreamedRowsDataset
             The training rows, and the validation rows or None.
         epochs : int
         stopping : bool

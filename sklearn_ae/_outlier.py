@@ -224,7 +224,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         squared = self._squared_errors(X, codes)
         scale = squared.mean(axis=0, dtype=np.float64)
         self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)
-        if self.estimator_._score_kind == "reconstruction":
+        if self.estimator_._score_kind != "likelihood":
             codes64 = np.asarray(codes, dtype=np.float64)
             self.code_location_ = codes64.mean(axis=0)
             centred = codes64 - self.code_location_

@@ -30,10 +30,10 @@ The stages run in the fit's own seeded generators; their loss curves become
 import numpy as np
 import torch
 
-from ._modules import LayerStage, stage_inputs
+from ._callbacks import console_print
 from ._data import ArrayDataset
+from ._modules import LayerStage, stage_inputs
 from ._net import build_net
-
 
 #: The numpydoc entries of ``pretraining`` and ``pretraining_max_iter``.
 _PRETRAINING_PARAMETERS_DOC = """    pretraining : {None, "layerwise"}, default=None
@@ -113,11 +113,11 @@ def pretrain_layerwise(est, train_ds, valid_ds, *, max_epochs):
         module.train()
         if est.verbose:
             layer = module.encoder_layers[k]
-            print(f"{type(est).__name__}: layer-wise pretraining, stage {k + 1} of "
+            console_print(f"{type(est).__name__}: layer-wise pretraining, stage {k + 1} of "
                   f"{n_stages} ({layer.in_features} -> {layer.out_features})")
         net.train_epochs(stage_train, stage_valid, epochs=max_epochs, stopping=True)
         curves.append([float(v) for v in net.history[:, "train_loss"]])
     module.train(was_training)
     if est.verbose:
-        print(f"{type(est).__name__}: fine-tuning the whole network")
+        console_print(f"{type(est).__name__}: fine-tuning the whole network")
     return curves

@@ -25,6 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._autoencoder import Autoencoder
+from ._callbacks import console_print
 from ._meta import _AutoencoderMetaEstimator
 from ._modules import build_module
 from ._net import build_net
@@ -133,7 +134,7 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
             verbose=estimator.verbose,
         ).initialize()
         if estimator.verbose:
-            print(f"{type(self).__name__}: fine-tuning the encoder and the head on "
+            console_print(f"{type(self).__name__}: fine-tuning the encoder and the head on "
                   f"{int(rows.sum())} labelled rows")
         net.train_epochs(dataset, epochs=self.max_iter)
         for param in inner.parameters():

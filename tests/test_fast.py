@@ -23,6 +23,7 @@ from sklearn_ae import (
 )
 from sklearn_ae import _base
 from sklearn_ae._fast import plain_step
+from sklearn_ae._inference import inference_view
 from sklearn_ae._losses import ReconstructionObjective, code_penalty, l1_activity
 from sklearn_ae._modules import LayerStage, MLPAutoencoderModule, build_module, make_activation
 
@@ -299,7 +300,7 @@ def test_non_finite_input_is_caught_without_a_sentinel_unit(digits_X):
     est = Autoencoder(n_components=3, max_iter=1, random_state=0).fit(digits_X)
     with torch.no_grad():
         est.net_.module_.encoder_layers[0].weight[:, 0] = 0.0
-    assert est._inference_module("encoder")[0].encoder_layers[0].sentinel is None
+    assert inference_view(est.net_.module_, est._scaling, "encoder")[0].encoder_layers[0].sentinel is None
     X = digits_X.copy()
     X[5, 3] = np.inf
     with pytest.raises(ValueError, match="Input X contains infinity"):

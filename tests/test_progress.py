@@ -115,3 +115,25 @@ def test_likely_colour_images_without_image_shape_warn(n_features, shape):
         warnings.filterwarnings("error", message=".*image_shape is None")
         est.set_params(image_shape=shape).fit(X)  # set: no warning
         Autoencoder(architecture="conv", hidden_layer_sizes=(2,), max_iter=1).fit(X[:, :49])
+
+
+def test_a_default_inner_estimators_divergence_stays_a_divergence_error(monkeypatch):
+    from sklearn_ae import DivergenceError
+
+    def diverge(self, X, y=None):
+        raise DivergenceError("the training loss became NaN at epoch 3")
+
+    monkeypatch.setattr(Autoencoder, "fit", diverge)
+    X = np.random.RandomState(0).normal(size=(20, 4))
+    with pytest.raises(DivergenceError, match="epoch 3.*AutoencoderOutlierDetector's default"):
+        AutoencoderOutlierDetector().fit(X)
+
+
+def test_the_likely_image_warning_comes_once_a_fit():
+    X = np.random.RandomState(0).uniform(size=(4, 3 * 64))
+    est = Autoencoder(architecture="conv", hidden_layer_sizes=(2,), max_iter=1, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        est.fit(X)
+        est.set_params(warm_start=True).fit(X)  # continuing: no second warning
+    assert len([w for w in record if "image_shape is None" in str(w.message)]) == 1
