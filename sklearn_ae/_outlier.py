@@ -279,8 +279,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         """
         return self._feature_errors(self._validate(X))
 
-    def _feature_errors(self, X, codes=None):
-        errors = self._squared_errors(X, codes)
+    def _feature_errors(self, X, codes=None, squared=None):
+        errors = self._squared_errors(X, codes) if squared is None else squared
         return errors / self.feature_scale_ if self.calibrate else errors
 
     def score_samples(self, X):
@@ -304,9 +304,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
         if codes is None:
             codes = self.estimator_.transform(X)  # encoded once, for both terms
-        if squared is None:
-            squared = self._squared_errors(X, codes)
-        errors = (squared / self.feature_scale_ if self.calibrate else squared).sum(axis=1)
+        errors = self._feature_errors(X, codes, squared).sum(axis=1)
         if self.calibrate:
             centred = np.asarray(codes, dtype=np.float64) - self.code_location_
             errors += np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred)
