@@ -60,6 +60,7 @@ from ._config import get_config
 from ._hooks import _AutoencoderHooks
 from ._density import density_rows, fit_code_density, sample_codes
 from ._inference import _check_all_finite, _check_float32_range, infer
+from ._losses import l2_weight_decay
 from ._modules import ACTIVATION_NAMES, build_module
 from ._data import batch_size_for, make_datasets, split_rows, training_rows
 from ._net import OPTIMIZERS, AutoencoderNet, build_net
@@ -396,10 +397,9 @@ class _BaseAutoencoder(
         init_seed, shuffle_seed, noise_seed = self._seeds
         generator = torch.Generator().manual_seed(init_seed)
         module = build_module(partial(self._make_module, n_features), generator)
+        module = self._with_input_map(module)
         net = build_net(
             module,
-            objective=self._make_objective(),
-            batch_size=batch_size,
             max_epochs=self.max_iter,
             validation=self.early_stopping,
             warmup_epochs=self._stopping_warmup(),
@@ -408,16 +408,20 @@ class _BaseAutoencoder(
             corruption=self._make_corruption(self.device_),
             shuffle_seed=shuffle_seed,
             noise_seed=noise_seed,
-            **self._training_options(),
+            **self._training_options(self._make_objective(), batch_size, n_features),
         )
         return net.initialize()
 
-    def _training_options(self):
-        """The net settings every training stage of this estimator shares."""
+    def _training_options(self, objective, batch_size, n_outputs):
+        """The net settings of a training stage (``alpha`` on ``MLPRegressor``'s scale)."""
         return dict(
+            objective=objective,
+            batch_size=batch_size,
             optimizer=self.optimizer,
             lr=self.learning_rate_init,
-            weight_decay=self.alpha,
+            weight_decay=l2_weight_decay(
+                self.alpha, batch_size=batch_size, row_units=objective.row_units(n_outputs)
+            ),
             device=self.device_,
             patience=self.n_iter_no_change,
             tol=self.tol,

@@ -57,7 +57,11 @@ default="adam"
         Learning rate.
 
     alpha : float, default=1e-4
-        L2 penalty (weight decay) on the network's parameters.
+        L2 penalty on the network's parameters, on ``MLPRegressor``'s
+        scale: ``alpha * ||W||^2 / (2 * batch_size)`` added to the loss
+        summed over features (the optimizer's weight decay is ``alpha``
+        divided by the batch size and by the loss's units per row; see
+        "Regularisation" in the user guide).
 
     batch_size : int or "auto", default="auto"
         Rows per training batch; ``"auto"`` means ``min(200, max(32,
@@ -320,7 +324,8 @@ default="adam"
         # Salt-and-pepper values: each feature's range over the training
         # rows (model space), fixed when training starts.
         lows, highs = zip(*((c.min(axis=0), c.max(axis=0)) for c in chunks()))
-        return {"_noise_range": (np.min(lows, axis=0), np.max(highs, axis=0))}
+        noise_range = (np.min(lows, axis=0), np.max(highs, axis=0))
+        return {**super()._training_statistics(chunks), "_noise_range": noise_range}
 
     def _code_corruption(self, codes, device):
         # A later pretraining stage's input: the codes below, corrupted by the

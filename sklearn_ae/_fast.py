@@ -78,6 +78,8 @@ def plain_step(module, objective):
     output = _rule(objective.output_activation)
     if objective.loss == "mse" and output is None:
         return None
+    if module._buffers.get("input_shift") is not None:
+        return None  # an input map (see _modules.set_input_map): autograd's step
     chain = _linear_chain(module)
     if chain is None:
         return None

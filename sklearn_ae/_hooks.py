@@ -44,6 +44,8 @@ import warnings
 from abc import ABCMeta, abstractmethod
 
 from ._architecture import _likely_image_shape, resolve_image_shape
+from ._modules import set_input_map
+from ._scaling import DataScaling
 
 
 class _AutoencoderHooks(metaclass=ABCMeta):
@@ -120,9 +122,19 @@ class _AutoencoderHooks(metaclass=ABCMeta):
         float32 arrays of consecutive rows (one array for dense data,
         bounded chunks for sparse data). Computed once, when training
         starts, and kept (also across ``partial_fit`` calls and pickling)
-        for the build stage.
+        for the build stage. Here: the encoder's input map where the rows
+        are not standardised (``_modules.set_input_map``); a variant adds
+        its own statistics to these.
         """
-        return {}
+        if self._normalizes():
+            return {"_input_map": None}
+        scaling = DataScaling.from_chunks(chunks)
+        return {"_input_map": (scaling.mean, scaling.scale)}
+
+    def _with_input_map(self, module):
+        """``module`` with the encoder's input map of the training rows, if any."""
+        input_map = getattr(self, "_input_map", None)  # absent in older models
+        return module if input_map is None else set_input_map(module, *input_map)
 
     def _stopping_warmup(self):
         """Epochs at the start that early stopping does not judge."""

@@ -39,6 +39,28 @@ def reconstruction_error(logits, target, *, loss, output_activation):
     return err.mean(dim=1)
 
 
+def l2_weight_decay(alpha, *, batch_size, row_units):
+    """The optimizer's weight decay for scikit-learn's L2 penalty ``alpha``.
+
+    ``MLPRegressor`` and ``MLPClassifier`` minimise, per batch of ``B``
+    rows, ``sum_i loss_i / B + alpha * ||W||^2 / (2 B)`` where ``loss_i`` is
+    the row's loss summed over its outputs (half the squared error, or the
+    cross-entropy). Our objectives average over the outputs instead: one of
+    their units is ``row_units`` of ``loss_i`` (``n_outputs / 2`` for the
+    mean squared error). Dividing the whole objective by ``row_units``
+    leaves the minimiser unchanged and turns the penalty's gradient into
+    ``alpha / (B * row_units) * W``: the coupled weight decay returned.
+
+    So ``alpha`` means what it means in ``MLPRegressor``: a prior on the
+    weights whose pull, relative to the data, does not depend on how many
+    features are averaged (with a weight decay of ``alpha`` itself, a
+    784-feature image would be held back 392 times harder than by
+    ``MLPRegressor`` at the same ``alpha``, and 200 times harder again for
+    a batch of 200).
+    """
+    return float(alpha) / (batch_size * row_units)
+
+
 def kl_sparsity(code, target, eps=1e-6):
     """KL divergence from a target mean activation, averaged over code units.
 
@@ -185,6 +207,16 @@ class ReconstructionObjective:
         self.penalty = penalty
         self.trim = trim
 
+    def row_units(self, n_outputs):
+        """Units of ``MLPRegressor``'s loss per row in one unit of this one.
+
+        Squared error averaged over the ``n_outputs`` features is
+        ``2 / n_outputs`` times scikit-learn's ``sum / 2``; cross-entropy
+        averaged over them is ``1 / n_outputs`` times its sum (see
+        :func:`l2_weight_decay`).
+        """
+        return n_outputs / 2.0 if self.loss == "mse" else float(n_outputs)
+
     def per_sample(self, output, target):
         return reconstruction_error(
             output["logits"],
@@ -319,6 +351,10 @@ class VariationalObjective:
         self.warmup = warmup
         self.free_bits = free_bits
         self.trim = trim
+
+    def row_units(self, n_outputs):
+        """The ELBO is summed over features already (see :func:`l2_weight_decay`)."""
+        return 1.0
 
     def reconstruction(self, logits, target, module):
         """Per-sample ``-log p(x|z)`` in nats."""

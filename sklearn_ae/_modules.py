@@ -81,6 +81,32 @@ def build_module(factory, generator):
     return module
 
 
+def set_input_map(module, mean, scale):
+    """Give ``module``'s encoder the fixed input map ``(x - mean) / scale``.
+
+    For estimators whose reconstruction is bounded (``loss="bce"``, a
+    logistic or tanh output) the rows stay in the data's units, which the
+    decoder's target must keep; the encoder reads them standardised all the
+    same, as every other estimator's does (a network learns faster from
+    centred inputs of unit scale: LeCun et al., "Efficient BackProp", 1998).
+    The map is a pair of buffers, saved with the weights, and elementwise,
+    so a row's codes still depend on that row only.
+    """
+    module.register_buffer("input_shift", torch.as_tensor(mean, dtype=torch.float32).clone())
+    module.register_buffer("input_inv_scale", torch.tensor(1.0 / float(scale)))
+    return module
+
+
+class _InputMap:
+    """``_map_input(x)``: the encoder's input map of :func:`set_input_map`, if set."""
+
+    def _map_input(self, x):
+        shift = self._buffers.get("input_shift")
+        if shift is None:
+            return x
+        return (x - shift) * self._buffers["input_inv_scale"]
+
+
 def _topk_mask(z, k):
     """Keep the ``k`` largest entries of each row of ``z``; zero the rest.
 
@@ -123,7 +149,7 @@ class _TiedLinear(nn.Module):
         return F.linear(y, self._source[0].weight.t(), self.bias)
 
 
-class _MLPStack(nn.Module):
+class _MLPStack(_InputMap, nn.Module):
     """What every MLP module here shares: hidden layers and the decoder.
 
     Subclasses set ``hidden_activation``, ``output_activation`` and
@@ -240,10 +266,10 @@ class MLPAutoencoderModule(_DeterministicCode, _MLPStack):
 
     def encode_pre(self, x):
         """Pre-activation of the code layer."""
-        return self._through(self.encoder_layers, x)
+        return self._through(self.encoder_layers, self._map_input(x))
 
 
-class LayerStage(_DeterministicCode, nn.Module):
+class LayerStage(_DeterministicCode, _InputMap, nn.Module):
     """Stage ``k`` of layer-wise pretraining: a shallow autoencoder in a deep one.
 
     Encoder layer ``k`` of ``module`` (an :class:`MLPAutoencoderModule`) and
@@ -271,9 +297,12 @@ class LayerStage(_DeterministicCode, nn.Module):
         self.code_activation = module.code_activation if last else module.hidden_activation
         self.topk = module.topk if last else None
         self.train_topk = None
+        if k == 0 and module._buffers.get("input_shift") is not None:
+            for name in ("input_shift", "input_inv_scale"):
+                self.register_buffer(name, module._buffers[name])  # shared
 
     def encode_pre(self, x):
-        return self.encoder_layers[0](x)
+        return self.encoder_layers[0](self._map_input(x))
 
     def decode_logits(self, z):
         return self.decoder_layers[0](z)
@@ -281,6 +310,9 @@ class LayerStage(_DeterministicCode, nn.Module):
 
 def stage_inputs(module, k, x):
     """The codes of layer ``k - 1`` of ``module`` for rows ``x`` (``x`` for k = 0)."""
+    if k == 0:
+        return x
+    x = module._map_input(x)
     for layer in module.encoder_layers[:k]:
         x = module.hidden_activation(layer(x))
     return x
@@ -400,7 +432,7 @@ class GaussianLatentModule(_GaussianLatent, _MLPStack):
         self._init_observation_noise(observation_noise)
 
     def _features(self, x):
-        return self._hidden(self.encoder_layers, x)
+        return self._hidden(self.encoder_layers, self._map_input(x))
 
 
 
@@ -416,7 +448,7 @@ def conv_stage_sizes(spatial, n_stages):
     return sizes
 
 
-class _ConvStack(nn.Module):
+class _ConvStack(_InputMap, nn.Module):
     """A convolutional encoder trunk and its mirrored decoder.
 
     Rows arrive flat, in channel-first order (``channels x height x width``,
@@ -463,7 +495,7 @@ class _ConvStack(nn.Module):
         self.output_conv = conv(channels[0], in_channels, 3, padding=1)
 
     def _features(self, x):
-        h = x.reshape(x.shape[0], *self.image_shape)
+        h = self._map_input(x).reshape(x.shape[0], *self.image_shape)
         for layer in self.encoder_convs:
             h = self.hidden_activation(layer(h))
         return h.flatten(1)

@@ -98,17 +98,17 @@ def pretrain_layerwise(est, train_ds, valid_ds, *, max_epochs):
                 stage_valid = ArrayDataset(valid, est.device_, resident=resident)
             corruption = est._code_corruption(inputs, est.device_)
         stage = LayerStage(module, k)
+        objective = est._stage_objective(first=first, last=last)
+        n_outputs = module.encoder_layers[k].in_features
         net = build_net(
             stage,
-            objective=est._stage_objective(first=first, last=last),
-            batch_size=batch_size,
             max_epochs=max_epochs,
             validation=stage_valid is not None,
             schedule=est._training_schedule() if last else None,
             corruption=corruption,
             shuffle_seed=int(seeds[2 * k]),
             noise_seed=int(seeds[2 * k + 1]),
-            **est._training_options(),
+            **est._training_options(objective, batch_size, n_outputs),
         ).initialize()
         module.train()
         if est.verbose:

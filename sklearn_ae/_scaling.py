@@ -187,6 +187,23 @@ class DataScaling:
         scale = scale if np.isfinite(scale) and scale > MIN_SCALE else 1.0
         return cls(mean, scale)
 
+    @classmethod
+    def from_chunks(cls, chunks):
+        """The statistics of :meth:`fit_transform` from ``chunks()``, an
+        iterable of row blocks it is called for twice (mean, then spread)."""
+        total, n_fit = 0.0, 0
+        for chunk in chunks():
+            total = total + chunk.sum(axis=0, dtype=np.float64)
+            n_fit += chunk.shape[0]
+        mean = total / n_fit
+        sum_sq = 0.0
+        for chunk in chunks():
+            centred = chunk - mean
+            sum_sq = sum_sq + np.einsum("ij,ij->j", centred, centred)
+        scale = float(np.sqrt(np.mean(sum_sq / n_fit)))
+        scale = scale if np.isfinite(scale) and scale > MIN_SCALE else 1.0
+        return cls(mean, scale)
+
     def model_chunks(self, X, rows=None):
         """Rows of X (all, or the index array ``rows``) in model space.
 

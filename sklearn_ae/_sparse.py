@@ -64,7 +64,11 @@ default="adam"
         Learning rate.
 
     alpha : float, default=1e-4
-        L2 penalty (weight decay) on the network's parameters.
+        L2 penalty on the network's parameters, on ``MLPRegressor``'s
+        scale: ``alpha * ||W||^2 / (2 * batch_size)`` added to the loss
+        summed over features (the optimizer's weight decay is ``alpha``
+        divided by the batch size and by the loss's units per row; see
+        "Regularisation" in the user guide).
 
     batch_size : int or "auto", default="auto"
         Rows per training batch; ``"auto"`` means ``min(200, max(32,

@@ -28,6 +28,7 @@ from ._autoencoder import Autoencoder
 from ._callbacks import console_print
 from ._meta import _AutoencoderMetaEstimator
 from ._modules import build_module
+from ._losses import l2_weight_decay
 from ._net import build_net
 
 
@@ -119,13 +120,16 @@ class _BaseAutoencoderPredictor(TransformerMixin, _AutoencoderMetaEstimator):
             return loss(output["logits"], y_true), {}
 
         dataset = estimator._rows_dataset(X[rows], y=target)
+        batch_size = estimator._batch_size(len(dataset))
+        # cross-entropy sums over classes already; the squared error is a mean
+        row_units = n_outputs / 2.0 if loss is F.mse_loss else 1.0
         net = build_net(
             module,
             objective=objective,
             optimizer="adam",
             lr=self.learning_rate_init,
-            weight_decay=self.alpha,
-            batch_size=estimator._batch_size(len(dataset)),
+            weight_decay=l2_weight_decay(self.alpha, batch_size=batch_size, row_units=row_units),
+            batch_size=batch_size,
             max_epochs=self.max_iter,
             device=estimator.device_,
             patience=self.n_iter_no_change,
@@ -196,7 +200,8 @@ _SHARED_PARAMETERS_DOC = """
         Learning rate of fine-tuning (Adam).
 
     alpha : float, default=1e-4
-        L2 penalty (weight decay) of fine-tuning.
+        L2 penalty of fine-tuning, on ``MLPClassifier``'s and
+        ``MLPRegressor``'s scale (see the estimator's own ``alpha``).
 
     n_iter_no_change : int, default=10
         Epochs without improvement before fine-tuning stops.

@@ -109,7 +109,11 @@ default="adam"
         Learning rate.
 
     alpha : float, default=1e-4
-        L2 penalty (weight decay) on the network's parameters.
+        L2 penalty on the network's parameters, on ``MLPRegressor``'s
+        scale: ``alpha * ||W||^2 / (2 * batch_size)`` added to the loss
+        summed over features (the optimizer's weight decay is ``alpha``
+        divided by the batch size and by the loss's units per row; see
+        "Regularisation" in the user guide).
 
     batch_size : int or "auto", default="auto"
         Rows per training batch; ``"auto"`` means ``min(200, max(32,
@@ -438,7 +442,8 @@ default="adam"
         return self.n_components_
 
     def _training_statistics(self, chunks):
-        return {"_kept_units": None}  # chosen when training first ends
+        # the kept units are chosen when training first ends
+        return {**super()._training_statistics(chunks), "_kept_units": None}
 
     def _encode_batch(self, xb, module=None):
         z = (module or self._module).encode(xb)
