@@ -26,6 +26,7 @@ DOC_PAGES = sorted(
     p
     for p in DOCS.rglob("*.rst")
     if not {"_build", "_templates", "generated", "auto_examples", "gen_modules"} & set(p.parts)
+    and p.name != "sg_execution_times.rst"  # written by sphinx-gallery's build
 )
 # Labels that pages, docstrings or bookmarks refer to: kept when the user
 # guide was split into pages.

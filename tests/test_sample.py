@@ -24,6 +24,9 @@ def test_sample_is_reproducible_and_persists(cls):
     np.testing.assert_array_equal(first, est.sample(5, random_state=0))
     assert not np.allclose(first, est.sample(5, random_state=1))
     # The mixture is fitted once, deterministically, and saved with the model.
+    if cls is VariationalAutoencoder:  # draws from the kept posteriors
+        assert est._density_scales.shape == est._density_codes.shape
+        est.sample(5, random_state=0, method="mixture")
     density = est._code_density
     assert density is not None
     loaded = pickle.loads(pickle.dumps(est))
@@ -59,8 +62,8 @@ def test_vae_method_prior_and_bad_method():
     np.testing.assert_array_equal(
         est.sample(3, random_state=0, method="prior"), est.inverse_transform(z)
     )
-    with pytest.raises(ValueError, match="method must be 'mixture' or 'prior'"):
-        est.sample(3, method="posterior")
+    with pytest.raises(ValueError, match="method must be 'posterior', 'mixture' or 'prior'"):
+        est.sample(3, method="typo")
 
 
 @pytest.mark.slow
@@ -79,3 +82,24 @@ def test_autoencoder_samples_new_glyph_like_bitmaps_from_the_font():
     # Measured: 88% crisp pixels, median ink 0.31 (glyphs 0.34), 81% of the
     # samples differ from every glyph (median 3 pixels from the nearest).
     assert np.mean(distances > 0) > 0.5  # not only copies of training glyphs
+
+
+def test_vae_posterior_draws_keep_the_posteriors_spread():
+    # The default draws come from the aggregate posterior, mean_i q(z|x_i):
+    # their variance per unit is that of the means plus the mean posterior
+    # variance, wider than the mixture of the means alone.
+    X = data_for(make(VariationalAutoencoder), n_samples=200)
+    est = make(VariationalAutoencoder, n_components=3).fit(X)
+    means, scales = est._density_codes, est._density_scales
+    assert means.shape == scales.shape == (200, 3) and (scales > 0).all()
+    draws = est.sample(20000, random_state=0)
+    codes = est.transform(draws)
+    expected = means.var(axis=0) + (scales**2).mean(axis=0)
+    # decoding and encoding again is not the identity: compare the latent
+    # draws themselves, recovered through the same seeded generator
+    rng = np.random.RandomState(0)
+    rows = rng.randint(0, len(means), size=20000)
+    Z = means[rows] + scales[rows] * rng.standard_normal(size=(20000, 3))
+    np.testing.assert_allclose(Z.var(axis=0), expected, rtol=0.1)
+    np.testing.assert_allclose(est.inverse_transform(Z), draws)
+    assert codes.shape == (20000, 3)
