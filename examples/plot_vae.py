@@ -71,18 +71,22 @@ _ = disp.ax_.set_title("Decoded latent grid, z in [-2, 2]^2")
 # %%
 # New digits
 # ----------
-# ``sample`` decodes latent points drawn, by default, from a Gaussian
-# mixture fitted to the training codes (the aggregate posterior), which
-# stays where the data are; ``method="prior"`` draws from ``N(0, I)``,
-# whose draws between the clusters decode to blends. A fixed
+# ``sample`` decodes latent points drawn, by default, from the aggregate
+# posterior: a training row's posterior ``N(mean, std^2)``, the codes the
+# decoder was trained on. ``method="mixture"`` draws from a Gaussian mixture
+# fitted to the posterior means only (less spread), ``method="prior"`` from
+# ``N(0, I)``, whose draws between the clusters decode to blends. A fixed
 # ``random_state`` gives the same images on every call. A logistic
-# regression trained on real digits rates how digit-like they are.
+# regression trained on real digits rates how digit-like they are. (Two
+# latent units are for the map above; a VAE for generation keeps the
+# default ``n_components="auto"``, whose samples are far more diverse: see
+# ``benchmarks/bench_samples.py``.)
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 clf = LogisticRegression(max_iter=5000).fit(X_train, y_train)
-fig, rows = plt.subplots(2, 1, figsize=(8, 6.6))
-for row, method in zip(rows, ["mixture", "prior"]):
+fig, rows = plt.subplots(3, 1, figsize=(8, 9.9))
+for row, method in zip(rows, ["posterior", "mixture", "prior"]):
     samples = vae.sample(24, random_state=0, method=method)
     confidence = clf.predict_proba(vae.sample(1000, random_state=1, method=method)).max(axis=1)
     grid = samples.reshape(3, 8, 8, 8).transpose(0, 2, 1, 3).reshape(24, 64)

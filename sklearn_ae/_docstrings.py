@@ -68,11 +68,11 @@ _NETWORK_PARAMETERS_DOC = (
     "\n"
     + _HIDDEN_LAYER_SIZES_MLP_DOC
     + """        With ``architecture="conv"`` they are the channels of the encoder's
-        convolutional stages (at least one), and ``"auto"`` gives stages of
-        32 channels, one more (at most 3) while the maps it leaves are at
-        least 4 pixels on their shortest side: 8x8 digits and 5x7 glyphs
-        get ``(32,)``, 16x16 patches ``(32, 32)``, 28x28 images
-        ``(32, 32, 32)``.
+        convolutional stages (at least one), and ``"auto"`` gives a first
+        stage of 32 channels and one more (at most 3), of twice the
+        channels, while the maps it leaves are at least 7 pixels on their
+        shortest side: 8x8 digits, 5x7 glyphs and 16x16 patches get
+        ``(32,)``, 28x28 and 32x32 images ``(32, 64)``.
 
     architecture : {"mlp", "conv"}, default="mlp"
         ``"mlp"``: dense layers over flat rows. ``"conv"``: a convolutional

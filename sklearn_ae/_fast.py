@@ -78,8 +78,6 @@ def plain_step(module, objective):
     output = _rule(objective.output_activation)
     if objective.loss == "mse" and output is None:
         return None
-    if module._buffers.get("input_shift") is not None:
-        return None  # an input map (see _modules.set_input_map): autograd's step
     chain = _linear_chain(module)
     if chain is None:
         return None
@@ -119,6 +117,8 @@ class PlainStep:
         self.output_rule = output_rule
         self.trim = trim
         self.code_index = len(module.encoder_layers) - 1
+        # the encoder's fixed input map, if any (``_modules.set_input_map``)
+        self.map_input = module._map_input
 
     def __call__(self, x, target):
         with torch.no_grad():
@@ -126,7 +126,7 @@ class PlainStep:
 
     def _step(self, x, target):
         inputs = []  # the input of each layer, post-activation
-        h = x
+        h = self.map_input(x)
         for _, bias, forward, _, _, _, activate, _ in self.layers:
             inputs.append(h)
             h = torch.addmm(bias, h, forward)

@@ -318,3 +318,14 @@ def test_a_one_unit_first_layer_still_catches_non_finite_input(digits_X, value, 
         X[2, column] = value
         with pytest.raises(ValueError, match=f"Input X contains {match}"):
             est.transform(X)
+
+
+def test_the_fast_step_reads_the_encoders_input_map(digits_X, monkeypatch):
+    # loss="bce" trains on the data's units and the encoder standardises
+    # them (_modules.set_input_map): the hand-written step must do the same
+    # as autograd's.
+    fast = _fit(Autoencoder, digits_X, fast=True, monkeypatch=monkeypatch, n_components=4, loss="bce")
+    slow = _fit(Autoencoder, digits_X, fast=False, monkeypatch=monkeypatch, n_components=4, loss="bce")
+    assert fast.net_.fast_step_ is not None
+    assert fast.net_.module_._buffers.get("input_shift") is not None
+    np.testing.assert_allclose(fast.transform(digits_X), slow.transform(digits_X), rtol=1e-3, atol=1e-4)

@@ -320,6 +320,8 @@ def test_transform_holds_no_copy_of_a_large_input(fitted_wide, dtype):
         "bench_scale.py",
         "bench_semisupervised.py",
         "bench_threads.py",
+        "bench_deep.py",
+        "bench_samples.py",
     ],
 )
 def test_benchmark_script_runs_quick(script):
