@@ -33,7 +33,7 @@ def _row_batches(tensor, batch_size, order=None):
 class _Pending:
     """A batch on its way to the device: :meth:`get` returns it, ready to use."""
 
-    __slots__ = ("tensor", "event", "stream")
+    __slots__ = ("event", "stream", "tensor")
 
     def __init__(self, tensor, event=None, stream=None):
         self.tensor = tensor

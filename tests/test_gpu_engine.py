@@ -19,8 +19,9 @@ from sklearn_ae import (
     DivergenceError,
     SparseAutoencoder,
     VariationalAutoencoder,
+    _graph,
+    _net,
 )
-from sklearn_ae import _graph, _net
 from sklearn_ae._data import HostToDevice, copied, one_ahead
 from sklearn_ae._fast import plain_step
 from sklearn_ae._graph import (
