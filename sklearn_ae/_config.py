@@ -1,7 +1,9 @@
 """Global configuration of sklearn-ae, in the style of ``sklearn.set_config``.
 
-Settings here change how estimators use memory, never what they learn: a
-model trained with any setting is the same model (bitwise, on the CPU).
+Settings here change how estimators use memory and the device, never what
+they learn on the CPU: a model trained with any setting is the same model
+there (bitwise). On CUDA, ``precision`` other than ``"float32"`` changes the
+arithmetic (TF32, bf16), and ``cuda_graphs`` how the step is launched.
 Like scikit-learn's configuration, the settings are local to the thread that
 sets them; workers started by ``n_jobs`` begin from the defaults. The
 estimators' parameters of the same names (default None: the global setting)

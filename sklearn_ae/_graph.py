@@ -6,11 +6,12 @@
 - :class:`CapturedStep` runs the autograd-free step of :mod:`._fast` and the
   optimizer's step as one CUDA graph for the full batches: a few eager
   warm-up steps on a side stream (the optimizer's state is created), one
-  capture, then each full batch is copied into the graph's input buffer and
-  the graph replayed. Other shapes (the last, partial batch) run eagerly on
-  the same parameters and optimizer state, which both update in place; a
-  change of the optimizer's hyperparameters (a learning-rate schedule)
-  makes it capture again.
+  capture on a full batch, then each full batch is copied into the graph's
+  input buffer and the graph replayed. Other batches (the last, partial
+  one) run eagerly on the same parameters and optimizer state, which both
+  update in place; a change of the optimizer's hyperparameters (a
+  learning-rate schedule) makes it capture again; a capture that fails
+  leaves every later step eager, with the error as the reason.
 - :func:`precision_context` sets torch's TF32 switches for CUDA while a
   fit or an inference call runs (``set_config(precision=...)``) and
   restores them; on the CPU nothing is touched.
@@ -128,22 +129,29 @@ class CapturedStep:
         ``step(x, target) -> (loss, output)``, writing the gradients.
     optimizer : torch.optim.Optimizer
         A fused Adam, AdamW or SGD over the step's parameters.
+    rows : int
+        The rows of a full batch: only batches of this many rows are
+        captured and replayed.
     warmup : int
-        Eager steps before the capture (on a side stream).
+        Eager steps on full batches before the capture (on a side stream).
 
     Attributes
     ----------
+    failure_ : str or None
+        Why the capture failed (every step is then eager), or None.
     replays_ : int
         Steps run by replaying the graph.
     eager_steps_ : int
         Steps run eagerly (warm-up, other batch shapes).
     """
 
-    def __init__(self, step, optimizer, *, warmup=3):
+    def __init__(self, step, optimizer, rows, *, warmup=3):
         self.step = step
         self.optimizer = optimizer
+        self.rows = rows
         self.warmup = warmup
         self.graph = None
+        self.failure_ = None
         self.replays_ = 0
         self.eager_steps_ = 0
         self._warm = 0
@@ -162,19 +170,22 @@ class CapturedStep:
         overwrite the graph's); the output is the graph's, valid until the
         next step.
         """
-        graph = self.graph
-        if graph is not None and (
+        if x.shape[0] != self.rows or self.failure_ is not None:
+            return self.eager(x, target)  # a last, partial batch
+        if self.graph is not None and (
             x.shape != self._x.shape or _hyperparameters(self.optimizer) != self._hyper
-        ):
-            if x.shape == self._x.shape:  # new hyperparameters: capture again
-                self.graph, self._warm = None, self.warmup
-            else:  # another shape (a last, partial batch): eagerly
-                return self.eager(x, target)
+        ):  # new hyperparameters (a schedule): capture again
+            self.graph, self._warm = None, self.warmup
         if self.graph is None:
             if self._warm < self.warmup:
                 self._warm += 1
                 return self._side_stream(x, target)
-            self._capture(x, target)
+            try:
+                self._capture(x, target)
+            except RuntimeError as exc:  # e.g. an operation a graph cannot hold
+                self.failure_ = f"the capture failed ({exc})"
+                self.graph = None
+                return self.eager(x, target)
         self._x.copy_(x)
         if self._target is not self._x:
             self._target.copy_(target)
@@ -197,7 +208,10 @@ class CapturedStep:
         self._target = self._x if target is x else target.clone()
         self._hyper = _hyperparameters(self.optimizer)
         graph = torch.cuda.CUDAGraph()
-        with _capturable(self.optimizer), torch.cuda.graph(graph):
+        # thread_local: fits in other threads may allocate meanwhile.
+        with _capturable(self.optimizer), torch.cuda.graph(
+            graph, capture_error_mode="thread_local"
+        ):
             self._loss, self._output = self.step(self._x, self._target)
             self.optimizer.step()
         self.graph = graph

@@ -205,25 +205,30 @@ class AutoencoderNet(NeuralNet):
         self.autocast_ = False
         return self
 
-    def _prepare_steps(self, config):
+    def _prepare_steps(self, config, n_rows):
         """This call's step: captured, eager, or autograd under autocast.
 
         Sets ``graph_reason_`` (None when the step is captured as a CUDA
         graph) and ``autocast_`` (bf16 autocast of the autograd step) from
-        the ``cuda_graphs`` and ``precision`` settings ``config`` holds.
+        the ``cuda_graphs`` and ``precision`` settings ``config`` holds;
+        ``n_rows`` training rows make the full batch's size.
         """
         cuda = torch.device(self._training_device()).type == "cuda"
         self.autocast_ = cuda and config["precision"] == "bf16" and not self.skorch_steps
         self.graph_reason_ = graph_unavailable_reason(
             self, enabled=config["cuda_graphs"], precision=config["precision"]
         )
+        rows = max(1, min(self.batch_size, n_rows))
         if self.graph_reason_ is not None:
             self.captured_step_ = None
         elif self.captured_step_ is None or not (
             self.captured_step_.step is self.fast_step_
             and self.captured_step_.optimizer is self.optimizer_
+            and self.captured_step_.rows == rows
         ):
-            self.captured_step_ = CapturedStep(self.fast_step_, self.optimizer_)
+            self.captured_step_ = CapturedStep(self.fast_step_, self.optimizer_, rows)
+        if cuda and self.verbose:
+            console_print(f"CUDA graph: {self.graph_reason_ or 'the training step is captured'}")
         return self
 
     def _fast_step(self):
@@ -259,7 +264,7 @@ class AutoencoderNet(NeuralNet):
             with thread_budget(forward_work(self.module_, self.batch_size)), precision_context(
                 config["precision"], device_type
             ):
-                self._prepare_steps(config)
+                self._prepare_steps(config, len(train_ds))
                 self.partial_fit(train_ds, None, epochs=epochs)
         finally:
             self.train_split = None  # holds no validation tensor after training
@@ -389,9 +394,13 @@ class AutoencoderNet(NeuralNet):
             self.module_
         ):  # re-initialised since
             self.fast_step_ = plain_step(self.module_, self.objective)
-            self.captured_step_ = CapturedStep(self.fast_step_, self.optimizer_)
+            self.captured_step_ = CapturedStep(
+                self.fast_step_, self.optimizer_, self.captured_step_.rows
+            )
         xb, yb = batch
         loss, y_pred = self.captured_step_(xb, yb)
+        if self.captured_step_.failure_ is not None:
+            self.graph_reason_ = self.captured_step_.failure_
         return {"loss": loss, "y_pred": y_pred}
 
     def train_step_single(self, batch, **fit_params):

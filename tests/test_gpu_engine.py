@@ -138,11 +138,12 @@ def test_captured_step_dispatch_matches_eager_steps(monkeypatch):
     monkeypatch.setattr(CapturedStep, "_capture", _fake_capture)
     monkeypatch.setattr(CapturedStep, "_side_stream", CapturedStep.eager)
     rng = torch.Generator().manual_seed(0)
-    batches = [torch.randn(8, 6, generator=rng) for _ in range(9)] + [torch.randn(3, 6)]
+    # The 4th step is a partial batch: it runs eagerly, never captured.
+    batches = [torch.randn(n, 6, generator=rng) for n in [8, 8, 8, 3] + [8] * 5 + [3]]
     module_a, step_a, opt_a = _module_and_step()
     module_b, step_b, opt_b = _module_and_step()
     module_b.load_state_dict(module_a.state_dict())
-    captured = CapturedStep(step_a, opt_a, warmup=3)
+    captured = CapturedStep(step_a, opt_a, rows=8, warmup=3)
     losses_a, losses_b = [], []
     for i, xb in enumerate(batches * 2):
         if i == 12:  # a schedule changes the learning rate: captured again
@@ -155,14 +156,30 @@ def test_captured_step_dispatch_matches_eager_steps(monkeypatch):
         losses_b.append(loss_b)
     assert captured.captures_ == 2
     # 3 warm-up steps before the first capture (none before the second: the
-    # optimizer's state exists), and the two partial batches.
-    assert captured.eager_steps_ == 3 + 2
+    # optimizer's state exists), and the four partial batches.
+    assert captured.eager_steps_ == 3 + 4
+    assert captured._x.shape[0] == 8
     assert captured.replays_ == len(losses_a) - captured.eager_steps_
     # Each loss returned is the caller's own (a replay would overwrite the graph's).
     assert len({id(loss) for loss in losses_a}) == len(losses_a)
     assert torch.equal(torch.stack(losses_a), torch.stack(losses_b))
     for pa, pb in zip(module_a.parameters(), module_b.parameters()):
         assert torch.equal(pa, pb)
+
+
+def test_failed_capture_leaves_every_step_eager(monkeypatch):
+    def failing(self, x, target):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    monkeypatch.setattr(CapturedStep, "_capture", failing)
+    monkeypatch.setattr(CapturedStep, "_side_stream", CapturedStep.eager)
+    _, step, optimizer = _module_and_step()
+    captured = CapturedStep(step, optimizer, rows=4, warmup=1)
+    for _ in range(4):
+        loss, _ = captured(torch.ones(4, 6), torch.ones(4, 6))
+        assert torch.isfinite(loss)
+    assert "capture failed" in captured.failure_
+    assert captured.eager_steps_ == 4 and captured.replays_ == 0
 
 
 def test_capture_marks_groups_capturable_only_while_capturing():
