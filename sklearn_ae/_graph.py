@@ -93,9 +93,13 @@ def graph_unavailable_reason(net, *, enabled=True, precision="float32", device_t
 
 
 def _hyperparameters(optimizer):
-    """The optimizer's settings a captured step has baked in, comparable."""
+    """The optimizer's settings a captured step has baked in, comparable.
+
+    Read before every replay: the values of each group in its own key
+    order (a dict keeps the order its keys were set in), without sorting.
+    """
     return [
-        [value for key, value in sorted(group.items()) if key != "params"]
+        [value for key, value in group.items() if key != "params"]
         for group in optimizer.param_groups
     ]
 

@@ -7,6 +7,11 @@ what needs a CUDA device (the graph itself, pinned copies on a copy stream,
 TF32) is in the tests marked ``gpu``, skipped without one.
 """
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -363,13 +368,18 @@ def test_cuda_graph_agrees_with_eager(cls, params):
     params = dict(params, device="cuda", batch_size=64, max_iter=4)  # 1000 rows: a partial batch
     graph = _fit(cls, X, **params)
     assert graph.net_.graph_reason_ is None
-    assert graph.net_.captured_step_.replays_ > 0
+    captured = graph.net_.captured_step_
+    assert captured.failure_ is None
+    # 15 full batches and one partial an epoch: 3 warm-up steps, 4 partial.
+    assert captured.replays_ == 4 * 15 - 3 and captured.eager_steps_ == 3 + 4
     with sklearn_ae.config_context(cuda_graphs=False):
         eager = _fit(cls, X, **params)
     assert eager.net_.captured_step_ is None
-    np.testing.assert_allclose(graph.loss_curve_, eager.loss_curve_, rtol=1e-5)
+    # The same kernels, launched from a graph or one by one: float32 rounding
+    # at most (bitwise in practice), over 64 steps.
+    np.testing.assert_allclose(graph.loss_curve_, eager.loss_curve_, rtol=1e-4)
     for a, b in zip(_weights(graph), _weights(eager)):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.gpu
@@ -398,18 +408,23 @@ def test_cuda_streamed_batches_through_pinned_buffers_match_resident():
 @pytest.mark.gpu
 @needs_cuda
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_cuda_transform_from_host_in_many_batches_equals_one_batch(dtype):
+def test_cuda_inference_through_the_ring_equals_batch_by_batch_calls(dtype):
+    # One call copies 16 batches through the ring of pinned buffers, each
+    # a batch ahead; calls of one batch each cannot mix batches up. Rows
+    # are independent of the rest of their batch (same batch shape), so
+    # the two agree bitwise.
     X = _cuda_X().astype(dtype)
     est = _fit(X=X, device="cuda")
-    with sklearn_ae.config_context(inference_batch_size=64):  # more batches than buffers
-        many = est.transform(X), est.score_samples(X)
-        back = est.inverse_transform(many[0])
-    with sklearn_ae.config_context(inference_batch_size=len(X)):
-        one = est.transform(X), est.score_samples(X)
-        back_one = est.inverse_transform(one[0])
-    np.testing.assert_array_equal(many[0], one[0])
-    np.testing.assert_array_equal(many[1], one[1])
-    np.testing.assert_array_equal(back, back_one)
+    with sklearn_ae.config_context(inference_batch_size=64):
+        codes = est.transform(X)
+        methods = {
+            "transform": (codes, est.transform, X),
+            "score_samples": (est.score_samples(X), est.score_samples, X),
+            "inverse_transform": (est.inverse_transform(codes), est.inverse_transform, codes),
+        }
+        for name, (whole, method, data) in methods.items():
+            parts = np.concatenate([method(data[i : i + 64]) for i in range(0, len(data), 64)])
+            np.testing.assert_array_equal(whole, parts, err_msg=name)
 
 
 @pytest.mark.gpu
@@ -424,3 +439,16 @@ def test_cuda_bf16_trains_under_autocast_and_restores_switches():
     assert all(s in (True, "tf32") for s in seen.switches_)
     assert tf32_switches() == before
     assert np.isfinite(est.loss_curve_).all()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message without CUDA")
+@pytest.mark.parametrize("script", [["bench_fit.py", "--only", "gpu"], ["gpu_check.py"]])
+def test_gpu_benchmarks_say_they_skip_without_cuda(script):
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(repo / "benchmarks" / script[0]), *script[1:], "--quick"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "skipped, CUDA is not available" in result.stdout
