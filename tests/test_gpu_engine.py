@@ -27,7 +27,7 @@ from sklearn_ae import (
     _graph,
     _net,
 )
-from sklearn_ae._data import HostToDevice, copied, one_ahead
+from sklearn_ae._data import HostToDevice, copied, one_ahead, to_device
 from sklearn_ae._fast import plain_step
 from sklearn_ae._graph import (
     CapturedStep,
@@ -288,6 +288,7 @@ def test_copies_on_the_cpu_are_the_batches_themselves():
     host = [torch.arange(6.0).view(3, 2), torch.ones(1, 2)]
     got = list(copied(iter(host), torch.device("cpu")))
     assert all(a is b for a, b in zip(got, host))
+    assert to_device(host[0], "cpu") is host[0]
 
 
 # ----------------------------------------------------------------------
@@ -452,3 +453,11 @@ def test_gpu_benchmarks_say_they_skip_without_cuda(script):
     )
     assert result.returncode == 0, result.stderr
     assert "skipped, CUDA is not available" in result.stdout
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_resident_copy_in_pinned_chunks_is_exact():
+    host = torch.randn(1001, 37, dtype=torch.float32)
+    for chunk_bytes in (1, 37 * 4 * 10 + 3, 1 << 25):
+        assert torch.equal(to_device(host, "cuda", chunk_bytes).cpu(), host)
