@@ -446,7 +446,7 @@ class AutoencoderNet(NeuralNet):
                 self.notify("on_batch_begin", batch=batch, training=training)
                 begun += 1
                 step = step_fn(batch, **fit_params)
-                losses.append(step["loss"].detach())
+                losses.append(step["loss"].detach().reshape(()))  # as item() reads it
                 sizes.append(get_len(batch[0]) if isinstance(batch, (tuple, list))
                              else get_len(batch))
                 self.notify("on_batch_end", batch=batch, training=training, **step)
@@ -540,7 +540,8 @@ class AutoencoderNet(NeuralNet):
 
     def __getstate__(self):
         state = super().__getstate__()
-        state["captured_step_"] = None  # a CUDA graph does not pickle; captured again
+        if "captured_step_" in state:  # a CUDA graph does not pickle; captured again
+            state["captured_step_"] = None
         return state
 
 

@@ -8,6 +8,7 @@ TF32) is in the tests marked ``gpu``, skipped without one.
 """
 
 import os
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -461,3 +462,11 @@ def test_cuda_resident_copy_in_pinned_chunks_is_exact():
     host = torch.randn(1001, 37, dtype=torch.float32)
     for chunk_bytes in (1, 37 * 4 * 10 + 3, 1 << 25):
         assert torch.equal(to_device(host, "cuda", chunk_bytes).cpu(), host)
+
+
+def test_a_fitted_net_pickles_without_its_captured_step():
+    net = _fit().net_
+    net.captured_step_ = object()  # stands for a CUDA graph, which cannot pickle
+    copy = pickle.loads(pickle.dumps(net))
+    assert copy.captured_step_ is None
+    assert copy.history[-1]["train_loss"] == net.history[-1]["train_loss"]
