@@ -1,8 +1,9 @@
 """The CUDA engine's checks in one run, for a machine with a GPU.
 
-1. The tests marked ``gpu`` (``pytest -m gpu``): the CUDA graph against
-   the eager step, seeded reproducibility, pinned streamed batches, inference
-   in many batches against one, bf16 and the TF32 switches.
+1. The tests marked ``gpu`` of ``tests/test_gpu_engine.py`` (``--all-tests``:
+   of the whole suite): the CUDA graph against the eager step, seeded
+   reproducibility, pinned streamed batches, inference through the pinned
+   ring against one call per batch, bf16 and the TF32 switches.
 2. ``bench_fit.py --only gpu``: samples/s of ``fit`` at batches of 200,
    1024 and 8192 against the plain raw loop, the CUDA-graph raw loop and
    skorch's defaults, in one process.
@@ -16,7 +17,8 @@ skorch's default, ``transform`` from host >= 4M rows/s. Without CUDA it
 says so and exits 0.
 
 Run ``PYTHONPATH=. python benchmarks/gpu_check.py`` from the repository
-root (``--quick`` for a smoke run, ``--repeats N``, ``--skip-tests``).
+root (``--quick`` for a smoke run, ``--repeats N``, ``--skip-tests``,
+``--all-tests``); about 3 minutes on an H200.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -35,12 +37,18 @@ from sklearn.exceptions import ConvergenceWarning
 HERE = Path(__file__).resolve().parent
 
 
-def run_gpu_tests():
-    """``pytest -m gpu`` in a fresh process; returns (return code, summary line)."""
+def run_gpu_tests(every_file=False):
+    """``pytest -m gpu`` in a fresh process; returns (return code, summary line).
+
+    The engine's tests (``tests/test_gpu_engine.py``), or with
+    ``every_file`` every test marked ``gpu`` (the invariance sweep over
+    every estimator among them: minutes).
+    """
+    tests = HERE.parent / "tests"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "gpu", "-q", "-p", "no:cacheprovider",
-         str(HERE.parent / "tests")],
-        capture_output=True, text=True, cwd=HERE.parent, check=False,
+         str(tests if every_file else tests / "test_gpu_engine.py")],
+        capture_output=True, text=True, cwd=HERE.parent, check=False, timeout=540,
     )
     lines = [line for line in result.stdout.strip().splitlines() if line.strip()]
     print(result.stdout[-4000:])
@@ -132,6 +140,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--repeats", type=int, default=3, help="alternating runs")
     parser.add_argument("--skip-tests", action="store_true", help="skip pytest -m gpu")
+    parser.add_argument("--all-tests", action="store_true",
+                        help="every gpu-marked test, not only tests/test_gpu_engine.py")
     args = parser.parse_args(argv)
     print(machine(), "\n")
     if not torch.cuda.is_available():
@@ -140,7 +150,7 @@ def main(argv=None):
     from bench_fit import bench_gpu
 
     repeats = 1 if args.quick else args.repeats
-    tests = None if args.skip_tests else run_gpu_tests()
+    tests = None if args.skip_tests else run_gpu_tests(args.all_tests)
     print(f"GPU throughput (median samples/s of {repeats} alternating runs)\n")
     fit_rows = bench_gpu(args.quick, repeats)
     transform_rows = bench_transform_from_host(30_000 if args.quick else 300_000, repeats)
