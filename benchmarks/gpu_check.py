@@ -18,7 +18,7 @@ says so and exits 0.
 
 Run ``PYTHONPATH=. python benchmarks/gpu_check.py`` from the repository
 root (``--quick`` for a smoke run, ``--repeats N``, ``--skip-tests``,
-``--all-tests``); about 3 minutes on an H200.
+``--all-tests``); a few minutes by estimate (not yet run on a GPU).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
