@@ -80,6 +80,7 @@ def test_no_graph_on_the_cpu_and_the_reason_says_so():
         (DenoisingAutoencoder, {}, {}, None),
         (Autoencoder, {"trim_fraction": 0.1}, {}, None),
         (Autoencoder, {"callbacks": [_EveryEpoch()]}, {}, None),
+        (Autoencoder, {"verbose": 1, "early_stopping": True}, {}, None),
         (Autoencoder, {}, {"enabled": False}, "turned off"),
         (Autoencoder, {}, {"precision": "bf16"}, "bf16"),
         (Autoencoder, {"callbacks": [_EveryBatch()]}, {}, "user_0 act on every batch"),
