@@ -33,12 +33,11 @@ def _row_batches(tensor, batch_size, order=None):
 class _Pending:
     """A batch on its way to the device: :meth:`get` returns it, ready to use."""
 
-    __slots__ = ("event", "stream", "tensor")
+    __slots__ = ("event", "tensor")
 
-    def __init__(self, tensor, event=None, stream=None):
+    def __init__(self, tensor, event=None):
         self.tensor = tensor
         self.event = event
-        self.stream = stream
 
     def get(self):
         """The device tensor; the current stream waits for its copy first."""
@@ -112,7 +111,7 @@ class HostToDevice:
             event = torch.cuda.Event()
             event.record(self._stream)
         self._events[i] = event
-        return _Pending(tensor, event, self._stream)
+        return _Pending(tensor, event)
 
     def __call__(self, host):
         """``host`` on the device, ready for the current stream."""
