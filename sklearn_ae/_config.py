@@ -1,7 +1,9 @@
 """Global configuration of sklearn-ae, in the style of ``sklearn.set_config``.
 
-Settings here change how estimators use memory, never what they learn: a
-model trained with any setting is the same model (bitwise, on the CPU).
+Settings here change how estimators use memory and the device, never what
+they learn on the CPU: a model trained with any setting is the same model
+there (bitwise). On CUDA, ``precision`` other than ``"float32"`` changes the
+arithmetic (TF32, bf16), and ``cuda_graphs`` how the step is launched.
 Like scikit-learn's configuration, the settings are local to the thread that
 sets them; workers started by ``n_jobs`` begin from the defaults. The
 estimators' parameters of the same names (default None: the global setting)
@@ -23,7 +25,14 @@ _global_config = {
     # Torch's intra-op threads inside fits and inference: "auto" (the size
     # rule of _threads.py) or a number.
     "n_threads": "auto",
+    # Arithmetic of training and inference on CUDA: "float32", "tf32", "bf16".
+    "precision": "float32",
+    # Whether CUDA training may replay its step as a CUDA graph.
+    "cuda_graphs": True,
 }
+
+#: The values of ``precision``.
+PRECISIONS = ("float32", "tf32", "bf16")
 _threadlocal = threading.local()
 
 
@@ -50,7 +59,7 @@ def get_config():
     --------
     >>> import sklearn_ae
     >>> sorted(sklearn_ae.get_config())
-    ['device_memory_budget', 'inference_batch_size', 'n_threads']
+    ['cuda_graphs', 'device_memory_budget', 'inference_batch_size', 'n_threads', 'precision']
     """
     return _get_threadlocal_config().copy()
 
@@ -61,7 +70,13 @@ def _check_int(name, value, low):
     return int(value)
 
 
-def set_config(device_memory_budget=None, inference_batch_size=None, n_threads=None):
+def set_config(
+    device_memory_budget=None,
+    inference_batch_size=None,
+    n_threads=None,
+    precision=None,
+    cuda_graphs=None,
+):
     """Set the sklearn-ae configuration.
 
     Arguments left to None keep their current value.
@@ -101,6 +116,30 @@ def set_config(device_memory_budget=None, inference_batch_size=None, n_threads=N
         workers of a parallel search start from "auto"). Torch's setting
         is restored when the call ends.
 
+    precision : {"float32", "tf32", "bf16"}, default=None
+        The arithmetic of training and inference on CUDA (default
+        ``"float32"``: IEEE float32 matrix products and convolutions, also
+        where torch would allow TF32 for convolutions). ``"tf32"`` lets
+        matrix products and convolutions round their inputs to TF32 (10
+        mantissa bits; several times faster on Ampere and later GPUs);
+        ``"bf16"`` also runs the training forward passes under bfloat16
+        autocast (weights, gradients and optimizer state stay float32; the
+        step then takes autograd, never a CUDA graph; inference as
+        ``"tf32"``). Models then differ from float32 ones by more than
+        float32 rounding. Torch's own settings are set for each fit,
+        transform and score and restored when it ends. On the CPU every
+        setting computes in float32 (CPU results never change).
+
+    cuda_graphs : bool, default=None
+        Whether training on CUDA may capture its step (forward, backward,
+        optimizer step) as a CUDA graph and replay it (default True): where
+        it applies (the autograd-free step of the fully connected
+        autoencoders, a fused Adam, AdamW or SGD, no per-batch callback,
+        ``precision`` other than ``"bf16"``) each full batch is then one
+        graph launch; the net's ``graph_reason_`` says why not elsewhere.
+        Results agree with the eager step's within float32 rounding.
+        False always runs the step eagerly. No effect on the CPU.
+
     See Also
     --------
     get_config : The current configuration.
@@ -129,10 +168,25 @@ def set_config(device_memory_budget=None, inference_batch_size=None, n_threads=N
                 raise ValueError(f"n_threads must be 'auto' or an int >= 1, got {n_threads!r}.")
             n_threads = int(n_threads)
         config["n_threads"] = n_threads
+    if precision is not None:
+        if not (isinstance(precision, str) and precision in PRECISIONS):
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}.")
+        config["precision"] = precision
+    if cuda_graphs is not None:
+        if not isinstance(cuda_graphs, bool):
+            raise ValueError(f"cuda_graphs must be a bool, got {cuda_graphs!r}.")
+        config["cuda_graphs"] = cuda_graphs
 
 
 @contextmanager
-def config_context(*, device_memory_budget=None, inference_batch_size=None, n_threads=None):
+def config_context(
+    *,
+    device_memory_budget=None,
+    inference_batch_size=None,
+    n_threads=None,
+    precision=None,
+    cuda_graphs=None,
+):
     """Change the sklearn-ae configuration within a ``with`` block.
 
     Parameters
@@ -144,6 +198,12 @@ def config_context(*, device_memory_budget=None, inference_batch_size=None, n_th
         See :func:`set_config`.
 
     n_threads : "auto" or int, default=None
+        See :func:`set_config`.
+
+    precision : {"float32", "tf32", "bf16"}, default=None
+        See :func:`set_config`.
+
+    cuda_graphs : bool, default=None
         See :func:`set_config`.
 
     Yields
@@ -170,6 +230,8 @@ def config_context(*, device_memory_budget=None, inference_batch_size=None, n_th
         device_memory_budget=device_memory_budget,
         inference_batch_size=inference_batch_size,
         n_threads=n_threads,
+        precision=precision,
+        cuda_graphs=cuda_graphs,
     )
     try:
         yield

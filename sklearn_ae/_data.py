@@ -3,8 +3,11 @@
 The rows a net trains on, as skorch datasets whose batches are tensor slices
 (``ArrayDataset``: the whole set on the device, batches gathered by index)
 or gathered and copied batch by batch (``StreamedRowsDataset``: memory maps,
-sparse matrices, data beyond the device memory budget), and the iterators
-``AutoencoderNet.get_iterator`` hands to skorch.
+sparse matrices, data beyond the device memory budget), the iterators
+``AutoencoderNet.get_iterator`` hands to skorch, and :class:`HostToDevice`,
+the copy of host batches to a CUDA device through page-locked buffers on a
+copy stream, one batch ahead of the compute (training and inference alike).
+On the CPU batches are used where they lie, as before.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -25,6 +28,142 @@ def _row_batches(tensor, batch_size, order=None):
             yield tensor[start : start + batch_size]
         else:
             yield tensor.index_select(0, order[start : start + batch_size])
+
+
+class _Pending:
+    """A batch on its way to the device: :meth:`get` returns it, ready to use."""
+
+    __slots__ = ("event", "tensor")
+
+    def __init__(self, tensor, event=None):
+        self.tensor = tensor
+        self.event = event
+
+    def get(self):
+        """The device tensor; the current stream waits for its copy first."""
+        if self.event is not None:
+            current = torch.cuda.current_stream(self.tensor.device)
+            current.wait_event(self.event)
+            # Freed later on the current stream: the allocator must wait for
+            # its uses there before the copy stream reuses the memory.
+            self.tensor.record_stream(current)
+        return self.tensor
+
+
+class HostToDevice:
+    """Copies of host batches to ``device``, through a ring of reused buffers.
+
+    On CUDA each batch is copied into one of ``n_slots`` page-locked (pinned)
+    host buffers, then to the device with a ``non_blocking`` copy on a
+    stream of its own, so that the transfer overlaps the computation
+    enqueued on the current stream; :meth:`start` returns at once and the
+    batch's :meth:`_Pending.get` makes the current stream wait for that copy
+    only. A buffer is refilled once its previous copy has finished (its
+    event). Elsewhere :meth:`start` is ``tensor.to(device)`` (no copy on the
+    CPU), unless ``ring=True`` (for tests: the same ring of plain buffers,
+    each batch then a fresh copy).
+
+    Parameters
+    ----------
+    device : torch.device
+    n_slots : int
+        Host buffers in the ring: batches that may be in flight at once.
+    ring : bool or None
+        Whether to copy through the ring; None: on CUDA only.
+    """
+
+    def __init__(self, device, n_slots=3, *, ring=None):
+        self.device = torch.device(device)
+        self.cuda = self.device.type == "cuda"
+        self.ring = self.cuda if ring is None else ring
+        self.n_slots = n_slots
+        self._slots = [None] * n_slots
+        self._events = [None] * n_slots
+        self._next = 0
+        self._stream = torch.cuda.Stream(self.device) if self.cuda else None
+
+    @property
+    def overlaps(self):
+        """Whether copies run beside the computation (a batch ahead pays off)."""
+        return self.cuda
+
+    def _slot(self, i, host):
+        """Ring buffer ``i`` as a tensor of ``host``'s shape, free to be written."""
+        slot = self._slots[i]
+        if slot is None or slot.dtype != host.dtype or slot.numel() < host.numel():
+            slot = torch.empty(host.numel(), dtype=host.dtype, pin_memory=self.cuda)
+            self._slots[i] = slot
+        if self._events[i] is not None:
+            self._events[i].synchronize()  # its last copy has left the buffer
+        return slot[: host.numel()].view(host.shape)
+
+    def start(self, host):
+        """Begin copying the host tensor ``host``; returns a :class:`_Pending`."""
+        if not self.ring:
+            return _Pending(host.to(self.device))
+        i = self._next
+        self._next = (i + 1) % self.n_slots
+        staged = self._slot(i, host).copy_(host)
+        if not self.cuda:
+            return _Pending(staged.to(self.device, copy=True))
+        with torch.cuda.stream(self._stream):
+            tensor = staged.to(self.device, non_blocking=True)
+            event = torch.cuda.Event()
+            event.record(self._stream)
+        self._events[i] = event
+        return _Pending(tensor, event)
+
+    def __call__(self, host):
+        """``host`` on the device, ready for the current stream."""
+        return self.start(host).get()
+
+
+def one_ahead(items):
+    """Yield the items of ``items``, each once the next has been produced.
+
+    With items that start a copy when produced (:meth:`HostToDevice.start`),
+    the copy of batch ``i + 1`` is under way while batch ``i`` computes.
+    """
+    pending = _EMPTY = object()
+    for item in items:
+        if pending is not _EMPTY:
+            yield pending
+        pending = item
+    if pending is not _EMPTY:
+        yield pending
+
+
+def copied(host_batches, device):
+    """Host tensors' batches on ``device``: through :class:`HostToDevice` on CUDA."""
+    h2d = HostToDevice(device)
+    if not h2d.overlaps:
+        for host in host_batches:
+            yield host.to(device)
+        return
+    for pending in one_ahead(h2d.start(host) for host in host_batches):
+        yield pending.get()
+
+
+def to_device(host, device, chunk_bytes=1 << 25):
+    """A host tensor copied whole to ``device``: on CUDA, through pinned chunks.
+
+    A pageable copy of a large array runs at a fraction of the bus's speed
+    (the driver stages it through a pinned buffer of its own, in turns);
+    here chunks of ``chunk_bytes`` are staged in the ring of
+    :class:`HostToDevice` and their copies overlap the staging of the next.
+    Elsewhere ``host.to(device)``.
+    """
+    device = torch.device(device)
+    if device.type != "cuda" or host.dim() == 0 or not len(host):
+        return host.to(device)
+    out = torch.empty(host.shape, dtype=host.dtype, device=device)
+    row_bytes = max(1, host[0].numel() * host.element_size())
+    rows = max(1, chunk_bytes // row_bytes)
+    starts = range(0, len(host), rows)
+    parts = copied((host[start : start + rows] for start in starts), device)
+    for start, part in zip(starts, parts):
+        out[start : start + rows].copy_(part)
+    return out
 
 
 class _InputTargetPairs:
@@ -72,7 +211,7 @@ class ArrayDataset(_InputTargetPairs, Dataset):
         self.target = None if y is None else self._place(torch.as_tensor(y))
 
     def _place(self, host):
-        return host.to(self.device) if self.resident else host
+        return to_device(host, self.device) if self.resident else host
 
     def __len__(self):
         return self.X.shape[0]
@@ -82,19 +221,15 @@ class ArrayDataset(_InputTargetPairs, Dataset):
 
     def batches(self, batch_size, order=None):
         """Yield device tensors of ``batch_size`` rows, in ``order`` if given."""
-        for part in _row_batches(self.tensor, batch_size, order):
-            yield part if self.resident else self._to_device(part)
+        return self._delivered(self.tensor, batch_size, order)
 
     def _target_batches(self, batch_size, order):
-        for part in _row_batches(self.target, batch_size, order):
-            yield part if self.resident else self._to_device(part)
+        return self._delivered(self.target, batch_size, order)
 
-    def _to_device(self, xb):
-        if self.device.type == "cuda":
-            # A page-locked copy lets the transfer overlap with the step
-            # before it (the pattern of DataLoader's pin_memory=True).
-            return xb.pin_memory().to(self.device, non_blocking=True)
-        return xb.to(self.device)
+    def _delivered(self, tensor, batch_size, order):
+        parts = _row_batches(tensor, batch_size, order)
+        # Host rows are copied through pinned buffers, a batch ahead.
+        return parts if self.resident else copied(parts, self.device)
 
 
 class StreamedRowsDataset(_InputTargetPairs, Dataset):
@@ -143,12 +278,14 @@ class StreamedRowsDataset(_InputTargetPairs, Dataset):
 
     def batches(self, batch_size, order=None):
         """Yield dense device tensors of ``batch_size`` rows, in ``order`` if given."""
+        return copied(self._host_batches(batch_size, order), self.device)
+
+    def _host_batches(self, batch_size, order):
         order = None if order is None else order.numpy()
         for start in range(0, len(self), batch_size):
             stop = min(start + batch_size, len(self))
             positions = slice(start, stop) if order is None else order[start:stop]
-            chunk = self.scaling.to_model(self._gather(positions))
-            yield torch.from_numpy(chunk).to(self.device)
+            yield torch.from_numpy(self.scaling.to_model(self._gather(positions)))
 
 
 class _Batches:

@@ -60,6 +60,9 @@ import torch
 from scipy.sparse import issparse
 from torch import nn
 
+from ._config import get_config
+from ._data import HostToDevice, one_ahead
+from ._graph import precision_context
 from ._modules import IN_PLACE_ACTIVATIONS, _TiedLinear
 from ._scaling import dense_rows, iter_rows
 from ._threads import forward_work, thread_budget
@@ -372,25 +375,37 @@ def infer(
     cast = None
     if from_data and X.dtype != np.float32:
         cast = torch.empty((min(n, batch_size), X.shape[1]), dtype=torch.float32)
-    with torch.inference_mode(), thread_budget(work):
-        for start in range(0, n, batch_size):
-            stop = min(start + batch_size, n)
-            # The last batch overlaps the previous one: a full batch
-            # without a padded copy, of which rows start:stop are kept.
-            chunk = np.ascontiguousarray(dense_rows(X[max(0, stop - batch_size) : stop]))
-            rows = chunk.shape[0]
+    # Host rows reach a CUDA device through pinned buffers on a copy stream,
+    # the next batch's copy under way while this one computes (on the CPU
+    # the rows are used where they lie).
+    h2d = HostToDevice(device)
+
+    def load(start):
+        """Batch ``start``'s host rows, checked and cast, its copy begun."""
+        stop = min(start + batch_size, n)
+        # The last batch overlaps the previous one: a full batch
+        # without a padded copy, of which rows start:stop are kept.
+        chunk = np.ascontiguousarray(dense_rows(X[max(0, stop - batch_size) : stop]))
+        t = torch.from_numpy(chunk)
+        host = t
+        if from_data:
+            host = _as_float32(t, cast) if check_after else _checked_float32(t, buffer=cast)
+            if not (folded_in or scaling.identity or in32):
+                host = torch.from_numpy(scaling.to_model(chunk))
+        return start, stop, t, h2d.start(host)
+
+    with torch.inference_mode(), thread_budget(work), precision_context(
+        get_config()["precision"], torch.device(device).type
+    ):
+        batches = (load(start) for start in range(0, n, batch_size))
+        for start, stop, t, pending in one_ahead(batches) if h2d.overlaps else batches:
+            rows = t.shape[0]
             new_rows = slice(rows - (stop - start), rows)
-            t = torch.from_numpy(chunk)
+            xb = pending.get()
             if not from_data:
-                xb = t.to(device, torch.float32)
-            else:
-                t32 = _as_float32(t, cast) if check_after else _checked_float32(t, buffer=cast)
-                if folded_in or scaling.identity:
-                    xb = t32.to(device)
-                elif in32:
-                    xb = t32.to(device).mul(1.0 / scaling.scale).add_(model_shift)
-                else:
-                    xb = torch.from_numpy(scaling.to_model(chunk)).to(device)
+                xb = xb.to(torch.float32)
+            elif in32 and not (folded_in or scaling.identity):
+                xb = xb.mul(1.0 / scaling.scale).add_(model_shift)
             if rows < batch_size:
                 if padded is None:
                     padded = xb.new_zeros((batch_size, X.shape[1]))

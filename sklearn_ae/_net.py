@@ -15,10 +15,22 @@ only say *what* is trained:
   where it applies, skorch's step elsewhere) and ``get_default_callbacks``
   (skorch's defaults at a lower cost per epoch). Beyond those, for speed,
   it overrides ``train_step`` (skorch's, without the closure no built-in
-  optimizer needs) and ``notify`` (only the callbacks that define a
-  notification are called, looked up once per fit by ``_listeners``), which
-  skorch does not list as safe: ``tests/test_net.py`` pins that they do
+  optimizer needs), ``notify`` (only the callbacks that define a
+  notification are called, looked up once per fit by ``_listeners``) and
+  ``run_single_epoch`` (the batch losses kept as tensors and read once at
+  the epoch's end, see below), which skorch does not list as safe:
+  ``tests/test_net.py`` and ``tests/test_gpu_engine.py`` pin that they do
   what skorch's do; re-check them when skorch moves.
+- The CUDA engine: a batch's loss is never read on its own (skorch's
+  ``loss.item()`` per batch waits for the device): the epoch's losses are
+  read in one transfer when it ends and written into the history's batch
+  rows, the same floats ``item()`` gives, so the history, the epoch means
+  and the divergence check are unchanged (on every device; a callback that
+  acts on every batch gets skorch's loop instead). The autograd-free step
+  and the optimizer's are captured as a CUDA graph where
+  ``_graph.graph_unavailable_reason`` allows it (``graph_reason_`` says
+  why not); ``set_config(precision=...)`` sets TF32 or bf16 autocast for
+  the fit.
 - :meth:`AutoencoderNet.get_training_state` / ``set_training_state`` hold
   the whole training state as plain values and arrays (weights, optimizer
   state, generators, stopping state, history): pickling keeps it, and a
@@ -38,7 +50,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PrintLog
-from skorch.dataset import unpack_data
+from skorch.dataset import get_len, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 from torch.utils.data import DataLoader
@@ -53,8 +65,10 @@ from ._callbacks import (
     _Schedule,
     console_print,
 )
+from ._config import get_config
 from ._data import ArrayDataset, StreamedRowsDataset, _Batches, _BatchStream
 from ._fast import plain_step
+from ._graph import CapturedStep, graph_unavailable_reason, precision_context
 from ._state import (
     _arrays_to_tensors,
     _optimizer_state_from_plain,
@@ -186,7 +200,40 @@ class AutoencoderNet(NeuralNet):
         self.objective_terms_ = []
         fast = self.fast and not self.skorch_steps
         self.fast_step_ = plain_step(self.module_, self.objective) if fast else None
+        self.captured_step_ = None
+        self.graph_reason_ = None
+        self.autocast_ = False
         return self
+
+    def _prepare_steps(self, config, n_rows):
+        """This call's step: captured, eager, or autograd under autocast.
+
+        Sets ``graph_reason_`` (None when the step is captured as a CUDA
+        graph) and ``autocast_`` (bf16 autocast of the autograd step) from
+        the ``cuda_graphs`` and ``precision`` settings ``config`` holds;
+        ``n_rows`` training rows make the full batch's size.
+        """
+        cuda = torch.device(self._training_device()).type == "cuda"
+        self.autocast_ = cuda and config["precision"] == "bf16" and not self.skorch_steps
+        self.graph_reason_ = graph_unavailable_reason(
+            self, enabled=config["cuda_graphs"], precision=config["precision"]
+        )
+        rows = max(1, min(self.batch_size, n_rows))
+        if self.graph_reason_ is not None:
+            self.captured_step_ = None
+        elif self.captured_step_ is None or not (
+            self.captured_step_.step is self.fast_step_
+            and self.captured_step_.optimizer is self.optimizer_
+            and self.captured_step_.rows == rows
+        ):
+            self.captured_step_ = CapturedStep(self.fast_step_, self.optimizer_, rows)
+        if cuda and self.verbose:
+            console_print(f"CUDA graph: {self.graph_reason_ or 'the training step is captured'}")
+        return self
+
+    def _fast_step(self):
+        """The autograd-free step this call trains with, or None (autograd)."""
+        return None if self.autocast_ else self.fast_step_
 
     # ------------------------------------------------------------------
     # Driving training
@@ -208,9 +255,16 @@ class AutoencoderNet(NeuralNet):
             When the user interrupted training (not early stopping).
         """
         self.train_split = predefined_split(valid_ds) if valid_ds is not None else None
+        if not self.initialized_:
+            self.initialize()
         self.stopper_.active = stopping
+        config = get_config()
+        device_type = torch.device(self._training_device()).type
         try:
-            with thread_budget(forward_work(self.module_, self.batch_size)):
+            with thread_budget(forward_work(self.module_, self.batch_size)), precision_context(
+                config["precision"], device_type
+            ):
+                self._prepare_steps(config, len(train_ds))
                 self.partial_fit(train_ds, None, epochs=epochs)
         finally:
             self.train_split = None  # holds no validation tensor after training
@@ -319,7 +373,9 @@ class AutoencoderNet(NeuralNet):
         # optimizer needs (the same operations, in the same order). The
         # fast step writes each gradient rather than accumulating it: no
         # zeroing pass then.
-        if self.fast_step_ is None or fit_params:
+        if self.captured_step_ is not None and not fit_params:
+            return self._captured_train_step(batch)
+        if self._fast_step() is None or fit_params:
             self.optimizer_.zero_grad()
         step = self.train_step_single(batch, **fit_params)
         if self._listeners("on_grad_computed"):
@@ -332,15 +388,35 @@ class AutoencoderNet(NeuralNet):
         self.optimizer_.step()
         return step
 
+    def _captured_train_step(self, batch):
+        """A step through the captured graph (the fast step, then the optimizer's)."""
+        if self.captured_step_.step is not self.fast_step_ or self.fast_step_.module is not (
+            self.module_
+        ):  # re-initialised since
+            self.fast_step_ = plain_step(self.module_, self.objective)
+            self.captured_step_ = CapturedStep(
+                self.fast_step_, self.optimizer_, self.captured_step_.rows
+            )
+        xb, yb = batch
+        loss, y_pred = self.captured_step_(xb, yb)
+        if self.captured_step_.failure_ is not None:
+            self.graph_reason_ = self.captured_step_.failure_
+        return {"loss": loss, "y_pred": y_pred}
+
     def train_step_single(self, batch, **fit_params):
-        if self.fast_step_ is None or fit_params:
+        if self._fast_step() is None or fit_params:
             if self.skorch_steps or not self.module_.training:
                 return super().train_step_single(batch, **fit_params)
             # skorch's step, without setting train mode again on every
             # step (a walk of the whole module tree) when it is set.
             xb, yb = unpack_data(batch)
-            y_pred = self.infer(xb, **fit_params)
-            loss = self.get_loss(y_pred, yb, X=xb, training=True)
+            if self.autocast_:  # precision="bf16": the forward pass in bfloat16
+                with torch.autocast("cuda", dtype=torch.bfloat16):
+                    y_pred = self.infer(xb, **fit_params)
+                    loss = self.get_loss(y_pred, yb, X=xb, training=True)
+            else:
+                y_pred = self.infer(xb, **fit_params)
+                loss = self.get_loss(y_pred, yb, X=xb, training=True)
             loss.backward()
             return {"loss": loss, "y_pred": y_pred}
         if self.fast_step_.module is not self.module_:  # re-initialised since
@@ -349,6 +425,35 @@ class AutoencoderNet(NeuralNet):
         xb, yb = batch
         loss, y_pred = self.fast_step_(xb, yb)
         return {"loss": loss, "y_pred": y_pred}
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        # skorch's loop, except that the batch losses are read once, when
+        # the epoch ends (one transfer instead of a wait for the device per
+        # batch), and written into the batch rows the net's on_batch_begin
+        # made, the same floats as skorch's per-batch ``item()``. A
+        # callback acting on every batch may read them as each batch ends:
+        # skorch's loop then.
+        if (
+            iterator is None
+            or self.skorch_steps
+            or self._listeners("on_batch_begin")
+            or self._listeners("on_batch_end")
+        ):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        losses, sizes, begun = [], [], 0
+        try:
+            for batch in iterator:
+                self.notify("on_batch_begin", batch=batch, training=training)
+                begun += 1
+                step = step_fn(batch, **fit_params)
+                losses.append(step["loss"].detach().reshape(()))  # as item() reads it
+                sizes.append(get_len(batch[0]) if isinstance(batch, (tuple, list))
+                             else get_len(batch))
+                self.notify("on_batch_end", batch=batch, training=training, **step)
+        finally:
+            # Also when the epoch is cut short: the batches done are recorded.
+            record_batch_losses(self.history, prefix, losses, sizes, begun)
+        self.history.record(prefix + "_batch_count", len(losses))
 
     def infer(self, x, **fit_params):
         # A module that samples in training (the VAE) draws from the fit's
@@ -429,8 +534,33 @@ class AutoencoderNet(NeuralNet):
             del self.history[state["history_length"] :]
         self.epochs_completed_ = state["epochs_completed"]
         self.objective_terms_ = list(state.get("objective_terms", []))
+        self.captured_step_ = None  # captured on the optimizer's former state tensors
         self.module_.eval()
         return self
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "captured_step_" in state:  # a CUDA graph does not pickle; captured again
+            state["captured_step_"] = None
+        return state
+
+
+def record_batch_losses(history, prefix, losses, sizes, begun):
+    """Write a pass's batch losses (tensors) and sizes into its batch rows.
+
+    The pass made the last ``begun`` rows of ``history[-1]["batches"]``
+    (the net's ``on_batch_begin`` makes one a batch); the first
+    ``len(losses)`` of them, the batches that finished, get their loss and
+    size. The losses are read in one transfer, as the same floats
+    ``item()`` gives one by one.
+    """
+    if not losses:
+        return
+    rows = history[-1]["batches"]
+    values = torch.stack(losses).tolist()
+    for row, value, size in zip(rows[len(rows) - begun :], values, sizes):
+        row[prefix + "_loss"] = value
+        row[prefix + "_batch_size"] = size
 
 
 def build_net(

@@ -48,7 +48,8 @@ def test_config_context_sets_and_restores():
     before = get_config()
     with config_context(device_memory_budget=0, inference_batch_size=7):
         assert get_config() == {
-            "device_memory_budget": 0, "inference_batch_size": 7, "n_threads": "auto"
+            "device_memory_budget": 0, "inference_batch_size": 7, "n_threads": "auto",
+            "precision": "float32", "cuda_graphs": True,
         }
         with config_context(inference_batch_size=3):
             assert get_config()["inference_batch_size"] == 3
