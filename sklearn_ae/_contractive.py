@@ -71,7 +71,7 @@ default="adam"
         scale: ``alpha * ||W||^2 / (2 * batch_size)`` added to the loss
         summed over features (the optimizer's weight decay is ``alpha``
         divided by the batch size and by the loss's units per row; see
-        "Regularisation" in the user guide).
+        :ref:`regularisation`).
 
     batch_size : int or "auto", default="auto"
         Rows per training batch; ``"auto"`` means ``min(200, max(32,

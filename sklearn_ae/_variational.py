@@ -114,7 +114,7 @@ default="adam"
         scale: ``alpha * ||W||^2 / (2 * batch_size)`` added to the loss
         summed over features (the optimizer's weight decay is ``alpha``
         divided by the batch size and by the loss's units per row; see
-        "Regularisation" in the user guide).
+        :ref:`regularisation`).
 
     batch_size : int or "auto", default="auto"
         Rows per training batch; ``"auto"`` means ``min(200, max(32,
@@ -602,8 +602,8 @@ default="adam"
             standard normal cloud; its draws there decode to blurry blends.
             Measured on digits (``benchmarks/bench_samples.py``, k-NN
             precision / recall against held-out digits, 1.0 / 1.0 a perfect
-            match): "posterior" 0.96 / 0.62, "mixture" 0.87 / 0.45,
-            "prior" 0.64 / 0.40, after 200 epochs with the defaults.
+            match): "posterior" 0.95 / 0.62, "mixture" 0.89 / 0.46,
+            "prior" 0.64 / 0.42, after 200 epochs with the defaults.
 
         Returns
         -------
