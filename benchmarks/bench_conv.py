@@ -46,34 +46,43 @@ from sklearn_ae import Autoencoder, DenoisingAutoencoder, flatten_images
 from sklearn_ae._modules import ConvAutoencoderModule
 
 
-def digits_task(quick):
-    X = load_digits().data / 16.0
-    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
-    noisy = np.clip(X_test + np.random.RandomState(1).normal(scale=0.3, size=X_test.shape), 0, 1)
-    epochs = 5 if quick else 200
+def sample_patches(side, per_image):
+    """``per_image`` random side x side patches of each sample image, flat."""
+    patches = np.vstack(
+        [
+            extract_patches_2d(im / 255.0, (side, side), max_patches=per_image, random_state=i)
+            for i, im in enumerate(load_sample_images().images)
+        ]
+    )
+    return flatten_images(patches, return_shape=True)
+
+
+def denoising_task(name, X, shape, noise, n_components, epochs, test_size=0.3):
+    """Denoise held-out rows of X with Gaussian noise of std ``noise``."""
+    X_train, X_test = train_test_split(X, test_size=test_size, random_state=0)
+    rng = np.random.RandomState(1)
+    noisy = np.clip(X_test + rng.normal(scale=noise, size=X_test.shape), 0, 1)
     return dict(
-        name="noisy digits 8x8",
+        name=name,
         X_train=X_train,
         X_input=noisy,
         X_target=X_test,
-        image_shape=(1, 8, 8),
+        image_shape=shape,
+        n_components=n_components,
         make=lambda arch, **kw: DenoisingAutoencoder(
-            n_components=16, architecture=arch, noise_level=0.3, max_iter=epochs,
-            random_state=kw.pop("seed"), **kw,
+            n_components=n_components, architecture=arch, image_shape=shape,
+            noise_level=noise, max_iter=epochs, random_state=kw.pop("seed"), **kw,
         ),
     )
 
 
+def digits_task(quick):
+    X = load_digits().data / 16.0
+    return denoising_task("noisy digits 8x8", X, (1, 8, 8), 0.3, 16, 5 if quick else 200)
+
+
 def patches_task(quick):
-    images = load_sample_images().images
-    n = 300 if quick else 4000
-    patches = np.vstack(
-        [
-            extract_patches_2d(im / 255.0, (8, 8), max_patches=n, random_state=i)
-            for i, im in enumerate(images)
-        ]
-    )
-    P, shape = flatten_images(patches, return_shape=True)
+    P, shape = sample_patches(8, 300 if quick else 4000)
     P_train, P_test = train_test_split(P, test_size=0.25, random_state=0)
     epochs = 2 if quick else 50
     return dict(
@@ -95,48 +104,14 @@ def digits28_task(quick):
 
     X = load_digits().data / 16.0
     X = np.clip(zoom(X.reshape(-1, 8, 8), (1, 3.5, 3.5), order=1), 0, 1).reshape(len(X), -1)
-    X_train, X_test = train_test_split(X, test_size=0.3, random_state=0)
-    noisy = np.clip(X_test + np.random.RandomState(1).normal(scale=0.3, size=X_test.shape), 0, 1)
-    epochs = 2 if quick else 30
-    return dict(
-        name="noisy digits 28x28",
-        X_train=X_train,
-        X_input=noisy,
-        X_target=X_test,
-        image_shape=(1, 28, 28),
-        n_components=32,
-        make=lambda arch, **kw: DenoisingAutoencoder(
-            n_components=32, architecture=arch, image_shape=(1, 28, 28), noise_level=0.3,
-            max_iter=epochs, random_state=kw.pop("seed"), **kw,
-        ),
-    )
+    return denoising_task("noisy digits 28x28", X, (1, 28, 28), 0.3, 32, 2 if quick else 30)
 
 
 def patches32_task(quick):
     """32x32 colour patches of the sample images, denoised (CIFAR's size)."""
-    images = load_sample_images().images
-    n = 100 if quick else 1500
-    patches = np.vstack(
-        [
-            extract_patches_2d(im / 255.0, (32, 32), max_patches=n, random_state=i)
-            for i, im in enumerate(images)
-        ]
-    )
-    P, shape = flatten_images(patches, return_shape=True)
-    P_train, P_test = train_test_split(P, test_size=0.25, random_state=0)
-    noisy = np.clip(P_test + np.random.RandomState(1).normal(scale=0.1, size=P_test.shape), 0, 1)
-    epochs = 2 if quick else 30
-    return dict(
-        name="noisy colour patches 3x32x32",
-        X_train=P_train,
-        X_input=noisy,
-        X_target=P_test,
-        image_shape=shape,
-        n_components=32,
-        make=lambda arch, **kw: DenoisingAutoencoder(
-            n_components=32, architecture=arch, image_shape=shape, noise_level=0.1,
-            max_iter=epochs, random_state=kw.pop("seed"), **kw,
-        ),
+    P, shape = sample_patches(32, 100 if quick else 1500)
+    return denoising_task(
+        "noisy colour patches 3x32x32", P, shape, 0.1, 32, 2 if quick else 30, test_size=0.25
     )
 
 

@@ -44,7 +44,7 @@ import warnings
 from abc import ABCMeta, abstractmethod
 
 from ._architecture import _likely_image_shape, resolve_image_shape
-from ._modules import set_input_map
+from ._modules import set_input_map, set_output_bias
 from ._scaling import DataScaling
 
 
@@ -132,9 +132,13 @@ class _AutoencoderHooks(metaclass=ABCMeta):
         return {"_input_map": (scaling.mean, scaling.scale)}
 
     def _with_input_map(self, module):
-        """``module`` with the encoder's input map of the training rows, if any."""
+        """``module`` with the encoder's input map of the training rows, if
+        any, and its bounded output started at their mean (a fresh module's
+        weights; a restored state overwrites them)."""
         input_map = getattr(self, "_input_map", None)  # absent in older models
-        return module if input_map is None else set_input_map(module, *input_map)
+        if input_map is None:
+            return module
+        return set_output_bias(set_input_map(module, *input_map), input_map[0])
 
     def _stopping_warmup(self):
         """Epochs at the start that early stopping does not judge."""

@@ -97,6 +97,37 @@ def set_input_map(module, mean, scale):
     return module
 
 
+def set_output_bias(module, mean):
+    """Start a bounded reconstruction at the training rows' mean.
+
+    A fresh decoder's logits are near 0: a logistic output reconstructs
+    every feature as 0.5 and a tanh one as 0, while a standardised
+    (``"mse"``) model starts at the mean, its zero. Setting the last
+    layer's bias to the output activation's inverse at each feature's mean
+    (per channel for a convolution) starts both alike, so the first epochs
+    learn the structure rather than the background (Karpathy, "A Recipe for
+    Training Neural Networks", 2019: "init well"). Means are clipped to
+    ``[1e-3, 1 - 1e-3]`` (logistic) or ``[-1 + 1e-3, 1 - 1e-3]`` (tanh).
+    """
+    activation = type(module.output_activation)
+    if activation not in (nn.Sigmoid, nn.Tanh):
+        return module
+    mean = torch.as_tensor(mean, dtype=torch.float64)
+    if hasattr(module, "output_conv"):  # one bias per channel
+        mean = mean.reshape(module.image_shape[0], -1).mean(dim=1)
+        bias = module.output_conv.bias
+    else:
+        bias = module.decoder_layers[-1].bias
+    eps = 1e-3
+    if activation is nn.Sigmoid:
+        value = torch.logit(mean.clamp(eps, 1 - eps))
+    else:
+        value = torch.atanh(mean.clamp(-1 + eps, 1 - eps))
+    with torch.no_grad():
+        bias.copy_(value.to(bias.dtype))
+    return module
+
+
 class _InputMap:
     """``_map_input(x)``: the encoder's input map of :func:`set_input_map`, if set."""
 
