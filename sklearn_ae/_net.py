@@ -542,7 +542,34 @@ class AutoencoderNet(NeuralNet):
         state = super().__getstate__()
         if "captured_step_" in state:  # a CUDA graph does not pickle; captured again
             state["captured_step_"] = None
+        # Generators pickle as their states: torch < 2.3 cannot pickle one.
+        for key in _GENERATORS:
+            generator = state.pop(key, None)
+            if generator is not None:
+                state[f"{key}state"] = (
+                    generator.device.type,
+                    generator.get_state().numpy().copy(),
+                )
         return state
+
+    def __setstate__(self, state):
+        saved = {key: state.pop(f"{key}state", None) for key in _GENERATORS}
+        super().__setstate__(state)
+        for key, value in saved.items():
+            if value is None:
+                continue
+            device_type, generator_state = value
+            device = "cpu" if key == "shuffle_generator_" else self._training_device()
+            generator = torch.Generator(device=device)
+            if torch.device(device).type == device_type:
+                generator.set_state(torch.from_numpy(generator_state))
+            else:  # fitted on another kind of device: the stream restarts
+                generator.manual_seed(self.noise_seed)
+            setattr(self, key, generator)
+
+
+#: The net's random generators (attribute names), pickled as their states.
+_GENERATORS = ("shuffle_generator_", "noise_generator_")
 
 
 def record_batch_losses(history, prefix, losses, sizes, begun):
