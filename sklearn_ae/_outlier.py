@@ -2,13 +2,18 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Real
+import math
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.linalg import pinvh
 from scipy.sparse import issparse
+from scipy.stats import rankdata
 from sklearn.base import OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.ensemble import IsolationForest
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import validate_data
 
 from ._autoencoder import Autoencoder
@@ -25,6 +30,21 @@ SCALE_FLOOR = 0.1
 
 #: Code width of the default autoencoder, capped at half the input width.
 DEFAULT_CODE_WIDTH = 8
+
+#: Gradient steps the default autoencoder may take (its ``max_iter`` is
+#: this many steps' worth of epochs, within ``DEFAULT_EPOCHS``).
+DEFAULT_STEP_BUDGET = 400
+DEFAULT_EPOCHS = (2, 200)
+
+#: Rows ``max_samples="auto"`` draws for the isolation forest and the
+#: neighbour view's reference rows (all rows when fewer).
+AUTO_MAX_SAMPLES = 1024
+
+#: Neighbours whose mean distance is the neighbour view's score.
+N_NEIGHBORS = 10
+
+#: Least weight of a view that disagrees with the others.
+WEIGHT_FLOOR = 0.05
 
 
 class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
@@ -169,6 +189,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "calibrate": ["boolean"],
         "robust": ["boolean"],
+        "density": ["boolean", StrOptions({"auto"})],
+        "max_samples": [
+            StrOptions({"auto"}),
+            Interval(Integral, 2, None, closed="left"),
+            Interval(RealNotInt, 0, 1, closed="right"),
+        ],
     }
 
     def __init__(
@@ -178,12 +204,16 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         contamination="auto",
         calibrate=True,
         robust=True,
+        density="auto",
+        max_samples="auto",
         random_state=None,
     ):
         self.estimator = estimator
         self.contamination = contamination
         self.calibrate = calibrate
         self.robust = robust
+        self.density = density
+        self.max_samples = max_samples
         self.random_state = random_state
 
     def _default_estimator(self):
@@ -193,7 +223,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
-        """Train the autoencoder on X and set the threshold.
+        """Train the autoencoder and the other views on X, set the threshold.
 
         Parameters
         ----------
@@ -210,10 +240,20 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         X = validate_data(
             self, X, dtype=(np.float64, np.float32), accept_sparse="csr", ensure_min_samples=2
         )
+        n_samples, n_features = X.shape
         estimator = self._make_estimator()
-        if self.estimator is None:  # a code narrower than the rows it codes
-            width = min(DEFAULT_CODE_WIDTH, max(1, X.shape[1] // 2))
-            estimator.set_params(n_components=width)
+        # the inner seed is the first draw of random_state, the views' the next ones
+        rng = check_random_state(self.random_state)
+        if self.random_state is not None:
+            rng.randint(0, 2**31 - 1)
+        view_seed = int(rng.randint(0, 2**31 - 1))
+        if self.estimator is None:  # a small model on small data: a code narrower than
+            width = min(DEFAULT_CODE_WIDTH, max(1, n_features // 2))  # the rows it codes,
+            batch = min(200, max(32, n_samples // 10))  # a budget of gradient steps
+            steps_per_epoch = max(1, math.ceil(0.9 * n_samples / batch))
+            epochs = min(max(DEFAULT_STEP_BUDGET // steps_per_epoch, DEFAULT_EPOCHS[0]),
+                         DEFAULT_EPOCHS[1])
+            estimator.set_params(n_components=width, max_iter=int(epochs))
         if self.robust:
             trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
             estimator.set_params(trim_fraction=min(trim, 0.49))
@@ -229,7 +269,11 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             self.code_location_ = codes64.mean(axis=0)
             centred = codes64 - self.code_location_
             self.code_precision_ = pinvh(centred.T @ centred / len(codes64))
-        scores = self._scores(X, codes, squared)
+        if self._uses_density():
+            scores = self._fit_views(X, codes, squared, view_seed)
+        else:
+            self.view_weight_ = {name: 1.0 for name in self._autoencoder_view_names()}
+            scores = self._autoencoder_score(X, codes, squared)
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
             self.offset_ = float(q1 - 1.5 * (q3 - q1))
@@ -237,6 +281,85 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
         self._set_training_outputs(scores)
         return self
+
+    def _uses_density(self):
+        return self.density is True or (
+            isinstance(self.density, str) and self.density == "auto"
+        )
+
+    def _autoencoder_view_names(self):
+        if self.estimator_._score_kind == "likelihood":
+            return ("likelihood",)
+        return ("reconstruction", "code") if self.calibrate else ("reconstruction",)
+
+    def _fit_views(self, X, codes, squared, seed):
+        """Fit the density views, each view's robust scale and weight; return
+        the training rows' scores."""
+        n_samples = X.shape[0]
+        if isinstance(self.max_samples, str):
+            n_sub = min(AUTO_MAX_SAMPLES, n_samples)
+        elif isinstance(self.max_samples, Integral):
+            n_sub = min(int(self.max_samples), n_samples)
+        else:
+            n_sub = max(2, int(self.max_samples * n_samples))
+        dense = self._dense(X)
+        self.input_location_ = dense.mean(axis=0)
+        spread = dense.std(axis=0)
+        self.input_scale_ = spread + SCALE_FLOOR * max(float(spread.mean()), 1e-12)
+        Z = (dense - self.input_location_) / self.input_scale_
+        rng = np.random.RandomState(seed)
+        self.isolation_forest_ = IsolationForest(
+            max_samples=n_sub, random_state=rng.randint(0, 2**31 - 1)
+        ).fit(Z)
+        reference = np.sort(rng.choice(n_samples, size=n_sub, replace=False))
+        k = min(N_NEIGHBORS, n_sub - 1)
+        self.neighbors_ = NearestNeighbors(n_neighbors=k).fit(Z[reference])
+        # leave-one-out for the reference rows: their nearest neighbour is themselves
+        distances, _ = self.neighbors_.kneighbors(Z, n_neighbors=min(k + 1, n_sub))
+        in_reference = np.zeros(n_samples, dtype=bool)
+        in_reference[reference] = True
+        knn = np.where(
+            in_reference, distances[:, -k:].mean(axis=1), distances[:, :k].mean(axis=1)
+        )
+        views = np.column_stack(
+            [*self._autoencoder_views(X, codes, squared), -self.isolation_forest_.score_samples(Z), knn]
+        )
+        names = (*self._autoencoder_view_names(), "isolation", "neighbors")
+        location = np.median(views, axis=0)
+        q1, q3 = np.percentile(views, [25, 75], axis=0)
+        spread = (q3 - q1) / 1.349  # the standard deviation of a normal sample
+        fallback = views.std(axis=0)
+        spread = np.where(spread > 1e-12 * (np.abs(location) + 1), spread, fallback)
+        self.view_location_ = location
+        self.view_scale_ = np.where(spread > 0, spread, 1.0)
+        z = (views - location) / self.view_scale_
+        ranks = np.column_stack([rankdata(col) for col in z.T])
+        weights = []
+        for j in range(z.shape[1]):
+            others = np.delete(z, j, axis=1).mean(axis=1)
+            rho = np.corrcoef(ranks[:, j], rankdata(others))[0, 1]
+            weights.append(max(float(np.nan_to_num(rho)), WEIGHT_FLOOR))
+        weights = np.asarray(weights) / np.sum(weights)
+        self.view_weight_ = dict(zip(names, weights.tolist()))
+        return -(z @ weights)
+
+    def _dense(self, X):
+        return np.asarray(X.toarray() if issparse(X) else X, dtype=np.float64)
+
+    def _autoencoder_views(self, X, codes, squared):
+        """The autoencoder's outlier views of validated X: higher is more abnormal."""
+        if self.estimator_._score_kind == "likelihood":
+            return [-np.asarray(self.estimator_.score_samples(X), dtype=np.float64)]
+        errors = self._feature_errors(X, codes, squared).mean(axis=1)
+        views = [np.log1p(errors)]
+        if self.calibrate:
+            centred = np.asarray(codes, dtype=np.float64) - self.code_location_
+            views.append(
+                np.sqrt(np.maximum(
+                    np.einsum("ij,jk,ik->i", centred, self.code_precision_, centred), 0.0
+                ))
+            )
+        return views
 
     def _set_training_outputs(self, scores):
         """pyod's per-row attributes of the training rows, from their scores.
@@ -299,7 +422,23 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
 
     def _scores(self, X, codes=None, squared=None):
         """``score_samples`` of validated X (``codes`` and ``squared`` errors
-        of X when known: fit has them)."""
+        of X when known)."""
+        if self.estimator_._score_kind != "likelihood" and codes is None:
+            codes = self.estimator_.transform(X)  # encoded once, for every term
+        if not hasattr(self, "view_location_"):
+            return self._autoencoder_score(X, codes, squared)
+        Z = (self._dense(X) - self.input_location_) / self.input_scale_
+        distances, _ = self.neighbors_.kneighbors(Z)
+        views = np.column_stack([
+            *self._autoencoder_views(X, codes, squared),
+            -self.isolation_forest_.score_samples(Z),
+            distances.mean(axis=1),
+        ])
+        z = (views - self.view_location_) / self.view_scale_
+        return -(z @ np.fromiter(self.view_weight_.values(), dtype=np.float64))
+
+    def _autoencoder_score(self, X, codes=None, squared=None):
+        """The autoencoder's own score (``density=False``)."""
         if self.estimator_._score_kind == "likelihood":  # the inner model's bound
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
         if codes is None:
