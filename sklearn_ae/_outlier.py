@@ -28,8 +28,13 @@ AUTO_TRIM = 0.1
 #: reconstructs (almost) exactly, such as constant pixels.
 SCALE_FLOOR = 0.1
 
-#: Code width of the default autoencoder, capped at half the input width.
-DEFAULT_CODE_WIDTH = 8
+#: Code width of the default autoencoder: a quarter of the input width within
+#: these bounds, and at most half of it.
+DEFAULT_CODE_WIDTH, MAX_CODE_WIDTH = 8, 32
+
+#: ``density="auto"`` turns the density views on while the training rows,
+#: which they read dense, are at most this many values.
+DENSITY_MAX_CELLS = 2**26
 
 #: Gradient steps the default autoencoder may take (its ``max_iter`` is
 #: this many steps' worth of epochs, within ``DEFAULT_EPOCHS``).
@@ -248,7 +253,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             rng.randint(0, 2**31 - 1)
         view_seed = int(rng.randint(0, 2**31 - 1))
         if self.estimator is None:  # a small model on small data: a code narrower than
-            width = min(DEFAULT_CODE_WIDTH, max(1, n_features // 2))  # the rows it codes,
+            width = min(max(DEFAULT_CODE_WIDTH, n_features // 4), MAX_CODE_WIDTH)
+            width = min(width, max(1, n_features // 2))  # the rows it codes,
             batch = min(200, max(32, n_samples // 10))  # a budget of gradient steps
             steps_per_epoch = max(1, math.ceil(0.9 * n_samples / batch))
             epochs = min(max(DEFAULT_STEP_BUDGET // steps_per_epoch, DEFAULT_EPOCHS[0]),
@@ -269,7 +275,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             self.code_location_ = codes64.mean(axis=0)
             centred = codes64 - self.code_location_
             self.code_precision_ = pinvh(centred.T @ centred / len(codes64))
-        if self._uses_density():
+        if self._uses_density(X):
             scores = self._fit_views(X, codes, squared, view_seed)
         else:
             self.view_weight_ = {name: 1.0 for name in self._autoencoder_view_names()}
@@ -282,10 +288,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self._set_training_outputs(scores)
         return self
 
-    def _uses_density(self):
-        return self.density is True or (
-            isinstance(self.density, str) and self.density == "auto"
-        )
+    def _uses_density(self, X):
+        if isinstance(self.density, str):  # "auto"
+            return X.shape[0] * X.shape[1] <= DENSITY_MAX_CELLS
+        return bool(self.density)
 
     def _autoencoder_view_names(self):
         if self.estimator_._score_kind == "likelihood":
@@ -302,11 +308,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             n_sub = min(int(self.max_samples), n_samples)
         else:
             n_sub = max(2, int(self.max_samples * n_samples))
-        dense = self._dense(X)
-        self.input_location_ = dense.mean(axis=0)
-        spread = dense.std(axis=0)
-        self.input_scale_ = spread + SCALE_FLOOR * max(float(spread.mean()), 1e-12)
-        Z = (dense - self.input_location_) / self.input_scale_
+        Z = self._dense(X)
         rng = np.random.RandomState(seed)
         self.isolation_forest_ = IsolationForest(
             max_samples=n_sub, random_state=rng.randint(0, 2**31 - 1)
@@ -344,6 +346,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         return -(z @ weights)
 
     def _dense(self, X):
+        """X as the density views read it: dense, float64, in its own units."""
         return np.asarray(X.toarray() if issparse(X) else X, dtype=np.float64)
 
     def _autoencoder_views(self, X, codes, squared):
@@ -427,7 +430,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             codes = self.estimator_.transform(X)  # encoded once, for every term
         if not hasattr(self, "view_location_"):
             return self._autoencoder_score(X, codes, squared)
-        Z = (self._dense(X) - self.input_location_) / self.input_scale_
+        Z = self._dense(X)
         distances, _ = self.neighbors_.kneighbors(Z)
         views = np.column_stack([
             *self._autoencoder_views(X, codes, squared),
