@@ -340,10 +340,21 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         for j in range(z.shape[1]):
             others = np.delete(z, j, axis=1).mean(axis=1)
             rho = np.corrcoef(ranks[:, j], rankdata(others))[0, 1]
-            weights.append(max(float(np.nan_to_num(rho)), WEIGHT_FLOOR))
+            weights.append(max(float(np.nan_to_num(rho)), WEIGHT_FLOOR) ** 2)
         weights = np.asarray(weights) / np.sum(weights)
         self.view_weight_ = dict(zip(names, weights.tolist()))
-        return -(z @ weights)
+        return self._combine(z)
+
+    def _combine(self, z):
+        """Minus the weighted sum of the views' softplus'd robust z-scores.
+
+        The softplus, ``log(1 + exp(z))``, keeps a view's abnormality (about
+        ``z`` above the median) and squashes its normality (towards 0 below
+        it), so that a row very typical in one view does not cancel its
+        anomaly in another; it is smooth, so scores keep no ties.
+        """
+        weights = np.fromiter(self.view_weight_.values(), dtype=np.float64)
+        return -(np.logaddexp(0.0, z) @ weights)
 
     def _dense(self, X):
         """X as the density views read it: dense, float64, in its own units."""
@@ -437,8 +448,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             -self.isolation_forest_.score_samples(Z),
             distances.mean(axis=1),
         ])
-        z = (views - self.view_location_) / self.view_scale_
-        return -(z @ np.fromiter(self.view_weight_.values(), dtype=np.float64))
+        return self._combine((views - self.view_location_) / self.view_scale_)
 
     def _autoencoder_score(self, X, codes=None, squared=None):
         """The autoencoder's own score (``density=False``)."""
