@@ -53,33 +53,74 @@ WEIGHT_FLOOR = 0.05
 
 
 class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
-    """Outlier detection with an autoencoder, robust to anomalies in training.
+    """Outlier detection with an autoencoder and density views of the rows.
 
     The autoencoder (``estimator``, cloned into ``estimator_``) learns to
-    reconstruct the training rows; rows it reconstructs badly are
-    outliers. The detector follows scikit-learn's outlier-detector contract,
-    as :class:`~sklearn.ensemble.IsolationForest` does: ``score_samples`` is
+    reconstruct the training rows; rows it reconstructs badly, or codes far
+    from the training codes, are outliers. With ``density`` on (the default)
+    two views that need no model of the data's shape join it: an isolation
+    forest and the distance to the nearest training rows. The detector
+    follows scikit-learn's outlier-detector contract, as
+    :class:`~sklearn.ensemble.IsolationForest` does: ``score_samples`` is
     higher for more normal rows, ``decision_function`` is ``score_samples -
     offset_`` (negative for outliers), ``predict`` returns -1 for outliers
     and +1 for inliers, and ``offset_`` is set from ``contamination``.
 
-    **The score.** With ``calibrate=True`` (the default) the score is a
-    Gaussian log-likelihood of the row under the fitted autoencoder, as
-    probabilistic PCA scores a row with both its residual and its
-    coordinates: each feature's squared reconstruction error is divided by
-    that feature's mean squared error over the training rows (plus a tenth
-    of the average feature's, a floor for features reconstructed exactly),
-    a diagonal noise model of the residuals; to their sum is added the
-    squared Mahalanobis distance of the row's code from the training codes
-    (a Gaussian model of the code). The score is minus that total divided
-    by the number of features. A feature that is always reconstructed
-    poorly (noisy by nature) no longer drowns out one that is reconstructed
-    well on normal rows and badly on an anomaly, and a row that lies on the
-    learnt manifold but far out along it (in breast cancer, a large tumour)
-    is seen too. ``calibrate=False`` gives minus the plain mean squared
-    error, as pyod's autoencoder uses. A :class:`VariationalAutoencoder`
-    inside scores with its per-sample ELBO, a likelihood bound, whatever
-    ``calibrate``.
+    **The views.** Each view gives every row an outlier score (higher is
+    more abnormal):
+
+    - ``"reconstruction"``: ``log(1 + e)``, ``e`` the row's mean squared
+      reconstruction error, each feature's divided by that feature's mean
+      over the training rows (plus a tenth of the average feature's, a floor
+      for features reconstructed exactly) when ``calibrate=True``, so that a
+      feature that is always reconstructed poorly (noisy by nature) does not
+      drown out one reconstructed well on normal rows and badly on an
+      anomaly. It sees rows off the structure the autoencoder learnt: on
+      images and other wide, correlated data it is the sharpest view.
+    - ``"code"`` (``calibrate=True``): the Mahalanobis distance of the
+      row's code from the training codes, a Gaussian model of the code: a
+      row on the learnt structure but far out along it (in breast cancer, a
+      large tumour).
+    - ``"likelihood"`` instead of both when the inner model is a
+      :class:`VariationalAutoencoder`: minus its per-sample ELBO, a
+      likelihood bound.
+    - ``"isolation"``: the score of an
+      :class:`~sklearn.ensemble.IsolationForest` (100 trees of
+      ``max_samples`` rows) fitted on the training rows: rows few random
+      splits isolate, the strongest single view on tabular data whose
+      anomalies are extreme in a few features.
+    - ``"neighbors"``: the mean Euclidean distance to the 10 nearest of
+      ``max_samples`` reference training rows (a training row that is one
+      of them is left out of its own neighbours): rows in empty regions,
+      also between clusters, where the other views see nothing.
+
+    Each view's training scores set its robust z-score, ``(s - median) /
+    (IQR / 1.349)``; the score is minus the weighted sum of the softplus,
+    ``log(1 + exp(z))``, of the views' z-scores, which keeps a view's
+    abnormality and squashes its normality, so that a row very typical in
+    one view does not cancel its anomaly in another. Each view's weight
+    (``view_weight_``, summing to 1) is the square of its agreement with the
+    others on the training rows, the Spearman correlation of its scores
+    with the mean of the other views' z-scores (at least 0.05): a view that
+    ranks the training rows like the consensus counts, one that ranks them
+    at random hardly does. The views read X in its own units, as
+    :class:`~sklearn.neighbors.LocalOutlierFactor` does; standardise
+    features of different units first (a
+    :class:`~sklearn.preprocessing.StandardScaler` in a pipeline).
+
+    Measured with ``benchmarks/bench_outliers.py`` on ten ADBench sets
+    (unsupervised protocol, three seeds): mean ROC AUC 0.824 against
+    IsolationForest's 0.808, the best mean rank of this detector,
+    IsolationForest, LocalOutlierFactor and PCA's reconstruction error, in
+    under 5 times IsolationForest's fit time (see the user guide).
+
+    With ``density=False`` only the autoencoder scores, as before: minus
+    the sum of the calibrated squared errors and the squared Mahalanobis
+    distance of the code, divided by the number of features (a Gaussian
+    log-likelihood of the row, as probabilistic PCA scores a row with both
+    its residual and its coordinates); ``calibrate=False`` gives minus the
+    plain mean squared error, as pyod's autoencoder uses, and a
+    :class:`VariationalAutoencoder` inside scores with its ELBO.
 
     **Robust training.** The normal case is a training set that already
     holds some anomalies. With ``robust=True`` the autoencoder trains with a
@@ -92,10 +133,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     ----------
     estimator : autoencoder of sklearn_ae or None, default=None
         The unfitted autoencoder to train, cloned in ``fit``. None means
-        ``Autoencoder(n_components=8, hidden_layer_sizes="auto",
-        early_stopping=True)``, with ``n_components`` capped at half the
-        number of features: a code narrower than the rows keeps the model
-        from copying what it has not seen often, and early stopping on
+        ``Autoencoder(hidden_layer_sizes="auto", early_stopping=True)``
+        sized on the data: ``n_components`` a quarter of the number of
+        features within [8, 32] and at most half of it (a code narrower
+        than the rows keeps the model from copying what it has not seen
+        often; 16 for 64-pixel images), and ``max_iter`` the epochs of
+        about 400 gradient steps, within [2, 200] (a small model trains in
+        a fraction of a second on small data and in a few epochs on large
+        data, where the other views carry the score); early stopping on
         held-out rows keeps it from memorising the training rows' noise.
 
     contamination : "auto" or float, default="auto"
@@ -114,8 +159,24 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     robust : bool, default=True
         Train with a trimmed loss (see above).
 
+    density : bool or "auto", default="auto"
+        Add the ``"isolation"`` and ``"neighbors"`` views to the
+        autoencoder's (see above). False gives the autoencoder's own score.
+        ``"auto"`` turns them on while the training rows hold at most
+        2**26 values (the views read the rows dense, sparse input
+        included), off beyond.
+
+    max_samples : "auto", int or float, default="auto"
+        Rows drawn (without replacement, seeded by ``random_state``) to
+        grow each tree of the isolation forest and to be the neighbour
+        view's reference rows. ``"auto"`` means ``min(1024, n_samples)``;
+        an int (at least 2) is clipped to ``n_samples``; a float in (0, 1]
+        is that share of the rows (at least 2). Fewer rows fit and score
+        faster; more see smaller clusters of normal rows.
+
     random_state : int, RandomState instance or None, default=None
-        Seeds the inner autoencoder's ``random_state`` (when not None).
+        Seeds the inner autoencoder's ``random_state`` (when not None), the
+        isolation forest and the draw of the reference rows.
 
     Attributes
     ----------
@@ -139,6 +200,29 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         Mahalanobis distance in the score (not set for a
         VariationalAutoencoder).
 
+    view_weight_ : dict of str to float
+        Each view's weight in the score, by name (``"reconstruction"``,
+        ``"code"`` or ``"likelihood"``, then ``"isolation"`` and
+        ``"neighbors"`` with ``density`` on), summing to 1 with ``density``
+        on; with it off, the autoencoder's views, each 1.
+
+    view_location_ : ndarray of shape (n_views,)
+        Median of each view's training scores (not set with ``density``
+        off).
+
+    view_scale_ : ndarray of shape (n_views,)
+        Robust spread of each view's training scores, the interquartile
+        range / 1.349 (their standard deviation where that is 0; not set
+        with ``density`` off).
+
+    isolation_forest_ : IsolationForest
+        The fitted forest of the ``"isolation"`` view (not set with
+        ``density`` off).
+
+    neighbors_ : NearestNeighbors
+        The reference rows of the ``"neighbors"`` view (not set with
+        ``density`` off).
+
     decision_scores_ : ndarray of shape (n_samples,)
         pyod's convention: the outlier score of each training row, higher
         for more abnormal (``-score_samples(X_train)``), kept in float32.
@@ -160,6 +244,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     sklearn.ensemble.IsolationForest : Isolation-based outlier detection.
     sklearn.neighbors.LocalOutlierFactor : Density-based outlier detection.
     sklearn.decomposition.PCA : Its reconstruction error is a linear baseline.
+    sklearn.neighbors.NearestNeighbors : The neighbour view's search.
     Autoencoder : The default inner model.
     VariationalAutoencoder : Scores with a likelihood bound (ELBO).
 
@@ -183,7 +268,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
     >>> detector = AutoencoderOutlierDetector(
     ...     Autoencoder(n_components=2, max_iter=50), contamination=0.025,
     ...     random_state=0).fit(X)
-    >>> detector.predict(X[:5])
+    >>> list(detector.view_weight_)
+    ['reconstruction', 'code', 'isolation', 'neighbors']
+
+    Rows off a plane but within the data's range are the autoencoder's
+    case, which the density views hardly see: its views alone flag them.
+
+    >>> detector.set_params(density=False).fit(X).predict(X[:5])
     array([-1, -1, -1, -1, -1])
     >>> int((detector.predict(X) == -1).sum())
     5
@@ -314,18 +405,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             max_samples=n_sub, random_state=rng.randint(0, 2**31 - 1)
         ).fit(Z)
         reference = np.sort(rng.choice(n_samples, size=n_sub, replace=False))
-        k = min(N_NEIGHBORS, n_sub - 1)
-        self.neighbors_ = NearestNeighbors(n_neighbors=k).fit(Z[reference])
-        # leave-one-out for the reference rows: their nearest neighbour is themselves
-        distances, _ = self.neighbors_.kneighbors(Z, n_neighbors=min(k + 1, n_sub))
-        in_reference = np.zeros(n_samples, dtype=bool)
-        in_reference[reference] = True
-        knn = np.where(
-            in_reference, distances[:, -k:].mean(axis=1), distances[:, :k].mean(axis=1)
-        )
-        views = np.column_stack(
-            [*self._autoencoder_views(X, codes, squared), -self.isolation_forest_.score_samples(Z), knn]
-        )
+        self.neighbors_ = NearestNeighbors(
+            n_neighbors=min(N_NEIGHBORS, n_sub - 1), algorithm="ball_tree"
+        ).fit(Z[reference])
+        views = np.column_stack([
+            *self._autoencoder_views(X, codes, squared),
+            -self.isolation_forest_.score_samples(Z),
+            self._neighbor_view(Z),
+        ])
         names = (*self._autoencoder_view_names(), "isolation", "neighbors")
         location = np.median(views, axis=0)
         q1, q3 = np.percentile(views, [25, 75], axis=0)
@@ -355,6 +442,22 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         """
         weights = np.fromiter(self.view_weight_.values(), dtype=np.float64)
         return -(np.logaddexp(0.0, z) @ weights)
+
+    def _neighbor_view(self, Z):
+        """Mean distance of each row of Z to its nearest reference rows.
+
+        A row at distance 0 from a reference row (a training row that is
+        one, or its duplicate) is scored by the next ones: leave-one-out
+        for the training rows, and the same score for them in ``fit`` and
+        in ``score_samples`` (the ball tree's distances are exact).
+        """
+        k = self.neighbors_.n_neighbors
+        distances, _ = self.neighbors_.kneighbors(
+            Z, n_neighbors=min(k + 1, self.neighbors_.n_samples_fit_)
+        )
+        return np.where(
+            distances[:, 0] == 0.0, distances[:, 1:].mean(axis=1), distances[:, :k].mean(axis=1)
+        )
 
     def _dense(self, X):
         """X as the density views read it: dense, float64, in its own units."""
@@ -442,11 +545,10 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         if not hasattr(self, "view_location_"):
             return self._autoencoder_score(X, codes, squared)
         Z = self._dense(X)
-        distances, _ = self.neighbors_.kneighbors(Z)
         views = np.column_stack([
             *self._autoencoder_views(X, codes, squared),
             -self.isolation_forest_.score_samples(Z),
-            distances.mean(axis=1),
+            self._neighbor_view(Z),
         ])
         return self._combine((views - self.view_location_) / self.view_scale_)
 
