@@ -48,6 +48,12 @@ AUTO_MAX_SAMPLES = 1024
 #: Neighbours whose mean distance is the neighbour view's score.
 N_NEIGHBORS = 10
 
+#: Fitted attributes that only some fits set.
+_FITTED_VIEWS = (
+    "code_location_", "code_precision_", "view_location_", "view_scale_",
+    "isolation_forest_", "neighbors_",
+)
+
 #: Least weight of a view that disagrees with the others.
 WEIGHT_FLOOR = 0.05
 
@@ -337,6 +343,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             self, X, dtype=(np.float64, np.float32), accept_sparse="csr", ensure_min_samples=2
         )
         n_samples, n_features = X.shape
+        for name in _FITTED_VIEWS:  # a refit starts from none of the last fit's views
+            self.__dict__.pop(name, None)
         estimator = self._make_estimator()
         # the inner seed is the first draw of random_state, the views' the next ones
         rng = check_random_state(self.random_state)
@@ -542,7 +550,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         of X when known)."""
         if self.estimator_._score_kind != "likelihood" and codes is None:
             codes = self.estimator_.transform(X)  # encoded once, for every term
-        if not hasattr(self, "view_location_"):
+        if "view_location_" not in vars(self):  # density off
             return self._autoencoder_score(X, codes, squared)
         Z = self._dense(X)
         views = np.column_stack([
