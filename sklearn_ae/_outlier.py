@@ -51,11 +51,54 @@ N_NEIGHBORS = 10
 #: Fitted attributes that only some fits set.
 _FITTED_VIEWS = (
     "code_location_", "code_precision_", "view_location_", "view_scale_",
-    "isolation_forest_", "neighbors_",
+    "isolation_trees_", "neighbor_rows_",
 )
 
 #: Least weight of a view that disagrees with the others.
 WEIGHT_FLOOR = 0.05
+
+
+def _average_path_length(n):
+    """Average path length of an unsuccessful search in a binary search tree
+    of ``n`` rows, the isolation forest's normaliser (scikit-learn's)."""
+    n = np.asarray(n, dtype=np.float64)
+    length = 2.0 * (np.log(np.maximum(n - 1.0, 1.0)) + np.euler_gamma) - 2.0 * (n - 1.0) / n
+    return np.where(n <= 1, 0.0, np.where(n == 2, 1.0, length))
+
+
+def _forest_arrays(forest):
+    """A fitted IsolationForest's trees as plain arrays, one row a tree.
+
+    Leaves point to themselves (and compare a feature against +inf), so
+    that every row takes as many steps as the deepest tree; each node keeps
+    the path length a row ending there is given (its depth plus the average
+    path length of its training rows, scikit-learn's). Plain arrays keep
+    the detector's skops file free of scikit-learn's tree types.
+    """
+    trees = [tree.tree_ for tree in forest.estimators_]
+    width = max(tree.node_count for tree in trees)
+    arrays = {
+        "feature": np.zeros((len(trees), width), dtype=np.int32),
+        "threshold": np.full((len(trees), width), np.inf),
+        "left": np.zeros((len(trees), width), dtype=np.int64),
+        "right": np.zeros((len(trees), width), dtype=np.int64),
+        "depth": np.zeros((len(trees), width)),
+    }
+    for i, (tree, features) in enumerate(zip(trees, forest.estimators_features_)):
+        count, base = tree.node_count, i * width
+        leaf = tree.children_left[:count] == -1
+        own = base + np.arange(count)
+        arrays["left"][i, :count] = np.where(leaf, own, base + tree.children_left[:count])
+        arrays["right"][i, :count] = np.where(leaf, own, base + tree.children_right[:count])
+        arrays["feature"][i, :count] = np.where(leaf, 0, features[tree.feature[:count]])
+        arrays["threshold"][i, :count] = np.where(leaf, np.inf, tree.threshold[:count])
+        arrays["depth"][i, :count] = (
+            tree.compute_node_depths()[:count]
+            + _average_path_length(tree.n_node_samples[:count]) - 1.0
+        )
+    arrays["max_depth"] = np.int64(max(tree.max_depth for tree in trees))
+    arrays["normaliser"] = np.float64(_average_path_length(forest._max_samples))
+    return arrays
 
 
 class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
@@ -221,13 +264,16 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         range / 1.349 (their standard deviation where that is 0; not set
         with ``density`` off).
 
-    isolation_forest_ : IsolationForest
-        The fitted forest of the ``"isolation"`` view (not set with
+    isolation_trees_ : dict of str to ndarray
+        The trees of the ``"isolation"`` view's
+        :class:`~sklearn.ensemble.IsolationForest` (fitted in ``fit`` on the
+        training rows) as plain arrays, one row a tree, so that a skops file
+        of the detector holds no scikit-learn tree types (not set with
         ``density`` off).
 
-    neighbors_ : NearestNeighbors
-        The reference rows of the ``"neighbors"`` view (not set with
-        ``density`` off).
+    neighbor_rows_ : ndarray of shape (n_reference, `n_features_in_`)
+        The reference rows of the ``"neighbors"`` view, ``max_samples``
+        training rows drawn at random (not set with ``density`` off).
 
     decision_scores_ : ndarray of shape (n_samples,)
         pyod's convention: the outlier score of each training row, higher
@@ -409,16 +455,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             n_sub = max(2, int(self.max_samples * n_samples))
         Z = self._dense(X)
         rng = np.random.RandomState(seed)
-        self.isolation_forest_ = IsolationForest(
-            max_samples=n_sub, random_state=rng.randint(0, 2**31 - 1)
-        ).fit(Z)
+        forest = IsolationForest(max_samples=n_sub, random_state=rng.randint(0, 2**31 - 1))
+        self.isolation_trees_ = _forest_arrays(forest.fit(Z))
         reference = np.sort(rng.choice(n_samples, size=n_sub, replace=False))
-        self.neighbors_ = NearestNeighbors(
-            n_neighbors=min(N_NEIGHBORS, n_sub - 1), algorithm="ball_tree"
-        ).fit(Z[reference])
+        self.neighbor_rows_ = Z[reference]
         views = np.column_stack([
             *self._autoencoder_views(X, codes, squared),
-            -self.isolation_forest_.score_samples(Z),
+            self._isolation_view(Z),
             self._neighbor_view(Z),
         ])
         names = (*self._autoencoder_view_names(), "isolation", "neighbors")
@@ -459,13 +502,34 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         for the training rows, and the same score for them in ``fit`` and
         in ``score_samples`` (the ball tree's distances are exact).
         """
-        k = self.neighbors_.n_neighbors
-        distances, _ = self.neighbors_.kneighbors(
-            Z, n_neighbors=min(k + 1, self.neighbors_.n_samples_fit_)
-        )
+        n_reference = len(self.neighbor_rows_)
+        k = min(N_NEIGHBORS, n_reference - 1)
+        search = NearestNeighbors(algorithm="ball_tree").fit(self.neighbor_rows_)
+        distances, _ = search.kneighbors(Z, n_neighbors=k + 1)
         return np.where(
             distances[:, 0] == 0.0, distances[:, 1:].mean(axis=1), distances[:, :k].mean(axis=1)
         )
+
+    def _isolation_view(self, Z):
+        """The isolation forest's outlier score of each row of Z, ``-score_samples``
+        of :class:`~sklearn.ensemble.IsolationForest`, from the trees' arrays."""
+        trees = self.isolation_trees_
+        Z32 = Z.astype(np.float32)  # the trees compare float32 features
+        n_trees = trees["feature"].shape[0]
+        offsets = np.arange(n_trees) * trees["feature"].shape[1]
+        feature, threshold = trees["feature"].ravel(), trees["threshold"].ravel()
+        left, right = trees["left"].ravel(), trees["right"].ravel()
+        depth = trees["depth"].ravel()
+        total = np.empty(len(Z))
+        for start in range(0, len(Z), 2048):
+            rows = Z32[start:start + 2048]
+            node = np.broadcast_to(offsets, (len(rows), n_trees)).copy()
+            index = np.arange(len(rows))[:, None]
+            for _ in range(int(trees["max_depth"])):
+                goes_left = rows[index, feature[node]] <= threshold[node]
+                node = np.where(goes_left, left[node], right[node])
+            total[start:start + 2048] = depth[node].sum(axis=1)
+        return 2.0 ** (-total / (n_trees * float(trees["normaliser"])))
 
     def _dense(self, X):
         """X as the density views read it: dense, float64, in its own units."""
@@ -555,7 +619,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         Z = self._dense(X)
         views = np.column_stack([
             *self._autoencoder_views(X, codes, squared),
-            -self.isolation_forest_.score_samples(Z),
+            self._isolation_view(Z),
             self._neighbor_view(Z),
         ])
         return self._combine((views - self.view_location_) / self.view_scale_)
