@@ -90,7 +90,7 @@ def _forest_arrays(forest):
         own = base + np.arange(count)
         arrays["left"][i, :count] = np.where(leaf, own, base + tree.children_left[:count])
         arrays["right"][i, :count] = np.where(leaf, own, base + tree.children_right[:count])
-        arrays["feature"][i, :count] = np.where(leaf, 0, features[tree.feature[:count]])
+        arrays["feature"][i, :count] = features[np.where(leaf, 0, tree.feature[:count])]
         arrays["threshold"][i, :count] = np.where(leaf, np.inf, tree.threshold[:count])
         arrays["depth"][i, :count] = (
             tree.compute_node_depths()[:count]
