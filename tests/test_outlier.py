@@ -96,10 +96,12 @@ def test_set_threshold_moves_every_attribute_derived_from_the_threshold(data, fa
 
 def test_the_default_estimator_and_non_autoencoders(data):
     det = AutoencoderOutlierDetector(random_state=0).fit(data)
-    # 8 codes, capped at half the 6 features
+    # a quarter of the features within [8, 32], capped at half the 6 features
     assert isinstance(det.estimator_, Autoencoder) and det.estimator_.n_components == 3
     wide = np.random.RandomState(1).normal(size=(60, 40))
-    assert AutoencoderOutlierDetector(random_state=0).fit(wide).estimator_.n_components == 8
+    assert AutoencoderOutlierDetector(random_state=0).fit(wide).estimator_.n_components == 10
+    # a step budget: 180 rows in batches of 32 are 6 steps an epoch, 66 epochs
+    assert det.estimator_.max_iter == 400 // 6
     assert det.estimator is None  # the parameter stays untouched
     from sklearn.decomposition import PCA
 
@@ -116,3 +118,116 @@ def test_persistence_trusts_only_own_types(data):
     untrusted = sio.get_untrusted_types(data=blob)
     assert all(t.startswith("sklearn_ae.") for t in untrusted), untrusted
     np.testing.assert_array_equal(sio.loads(blob, trusted=untrusted).score_samples(data), expected)
+
+
+# ----------------------------------------------------------------------
+# The views: autoencoder, isolation forest, neighbours
+# ----------------------------------------------------------------------
+def test_views_and_their_weights(data):
+    det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
+    assert list(det.view_weight_) == ["reconstruction", "code", "isolation", "neighbors"]
+    weights = np.array(list(det.view_weight_.values()))
+    assert np.isclose(weights.sum(), 1.0) and (weights > 0).all()
+    assert det.view_location_.shape == det.view_scale_.shape == (4,)
+    assert (det.view_scale_ > 0).all()
+    # the planted anomalies are the lowest scores, in fit and in score_samples alike
+    scores = det.score_samples(data)
+    assert scores[:10].max() < np.sort(scores)[10:].min()
+    np.testing.assert_allclose(det.decision_scores_, -scores, rtol=1e-6)
+    # max_samples="auto": min(1024, n) rows for the forest and the reference rows
+    assert len(det.neighbor_rows_) == len(data)
+    small = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=50, random_state=0)
+    assert len(small.fit(data).neighbor_rows_) == 50
+    share = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=0.5, random_state=0)
+    assert len(share.fit(data).neighbor_rows_) == 100
+    clipped = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=5000, random_state=0)
+    assert len(clipped.fit(data).neighbor_rows_) == len(data)
+
+
+def test_the_isolation_view_is_scikit_learns_forest(data):
+    from sklearn.ensemble import IsolationForest
+
+    from sklearn_ae._outlier import _forest_arrays
+
+    det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
+    for max_samples in (2, 64, 200):
+        forest = IsolationForest(max_samples=max_samples, random_state=1).fit(data)
+        det.isolation_trees_ = _forest_arrays(forest)
+        new = np.random.RandomState(2).normal(size=(30, 6)) * 3
+        np.testing.assert_allclose(det._isolation_view(new), -forest.score_samples(new))
+
+
+def test_the_view_names_follow_the_inner_model_and_calibrate(data):
+    plain = AutoencoderOutlierDetector(Autoencoder(**FAST), calibrate=False, random_state=0)
+    assert list(plain.fit(data).view_weight_) == ["reconstruction", "isolation", "neighbors"]
+    vae = AutoencoderOutlierDetector(VariationalAutoencoder(**FAST), random_state=0)
+    assert list(vae.fit(data).view_weight_) == ["likelihood", "isolation", "neighbors"]
+
+
+def test_a_training_row_is_left_out_of_its_own_neighbours(data):
+    det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
+    from sklearn.neighbors import NearestNeighbors
+
+    distances, _ = NearestNeighbors(n_neighbors=11).fit(data).kneighbors(data)
+    np.testing.assert_allclose(det._neighbor_view(data), distances[:, 1:].mean(axis=1))
+    new = np.random.RandomState(5).normal(size=(20, 6))
+    distances, _ = NearestNeighbors(n_neighbors=10).fit(data).kneighbors(new)
+    np.testing.assert_allclose(det._neighbor_view(new), distances.mean(axis=1))
+
+
+def test_density_off_is_the_autoencoder_score(data):
+    on = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
+    off = AutoencoderOutlierDetector(Autoencoder(**FAST), density=False, random_state=0)
+    off.fit(data)
+    assert off.view_weight_ == {"reconstruction": 1.0, "code": 1.0}
+    for name in ("view_location_", "isolation_trees_", "neighbor_rows_"):
+        assert not hasattr(off, name)
+    # the same inner model (the views draw their seeds after it) ...
+    np.testing.assert_array_equal(
+        on.estimator_.transform(data), off.estimator_.transform(data)
+    )
+    # ... scored as the autoencoder alone: calibrated errors + squared Mahalanobis of the code
+    codes = off.estimator_.transform(data)
+    centred = codes - off.code_location_
+    mahalanobis = np.einsum("ij,jk,ik->i", centred, off.code_precision_, centred)
+    expected = -(off.feature_scores(data).sum(axis=1) + mahalanobis) / data.shape[1]
+    np.testing.assert_allclose(off.score_samples(data), expected, rtol=1e-6)
+    # a refit with density off drops the views of the last fit
+    on.set_params(density=False).fit(data)
+    np.testing.assert_array_equal(on.score_samples(data), off.score_samples(data))
+
+
+def test_density_auto_follows_the_dense_size(data, monkeypatch):
+    from sklearn_ae import _outlier
+
+    monkeypatch.setattr(_outlier, "DENSITY_MAX_CELLS", data.size - 1)
+    det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
+    assert list(det.view_weight_) == ["reconstruction", "code"]
+    forced = AutoencoderOutlierDetector(Autoencoder(**FAST), density=True, random_state=0)
+    assert "isolation" in forced.fit(data).view_weight_
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"max_samples": 0}, "max_samples"),
+        ({"max_samples": 1}, "max_samples"),
+        ({"max_samples": 1.5}, "max_samples"),
+        ({"max_samples": "all"}, "max_samples"),
+        ({"density": "yes"}, "density"),
+    ],
+)
+def test_parameter_validation(data, params, match):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=match):
+        AutoencoderOutlierDetector(Autoencoder(**FAST), **params).fit(data)
+
+
+def test_random_state_makes_the_views_reproducible(data):
+    a = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=64, random_state=7)
+    b = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=64, random_state=7)
+    np.testing.assert_array_equal(a.fit(data).score_samples(data), b.fit(data).score_samples(data))
+    assert a.view_weight_ == b.view_weight_
+    c = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=64, random_state=8)
+    assert not np.array_equal(c.fit(data).score_samples(data), a.score_samples(data))
