@@ -459,11 +459,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.isolation_trees_ = _forest_arrays(forest.fit(Z))
         reference = np.sort(rng.choice(n_samples, size=n_sub, replace=False))
         self.neighbor_rows_ = Z[reference]
-        views = np.column_stack([
-            *self._autoencoder_views(X, codes, squared),
-            self._isolation_view(Z),
-            self._neighbor_view(Z),
-        ])
+        views = self._view_matrix(X, Z, codes, squared)
         names = (*self._autoencoder_view_names(), "isolation", "neighbors")
         location = np.median(views, axis=0)
         q1, q3 = np.percentile(views, [25, 75], axis=0)
@@ -616,13 +612,16 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             codes = self.estimator_.transform(X)  # encoded once, for every term
         if "view_location_" not in vars(self):  # density off
             return self._autoencoder_score(X, codes, squared)
-        Z = self._dense(X)
-        views = np.column_stack([
+        views = self._view_matrix(X, self._dense(X), codes, squared)
+        return self._combine((views - self.view_location_) / self.view_scale_)
+
+    def _view_matrix(self, X, Z, codes, squared):
+        """Every view's outlier score of X (``Z`` its dense copy), a column each."""
+        return np.column_stack([
             *self._autoencoder_views(X, codes, squared),
             self._isolation_view(Z),
             self._neighbor_view(Z),
         ])
-        return self._combine((views - self.view_location_) / self.view_scale_)
 
     def _autoencoder_score(self, X, codes=None, squared=None):
         """The autoencoder's own score (``density=False``)."""
