@@ -568,15 +568,16 @@ default="adam"
         """
         return super().score_samples(X)
 
-    def sample(self, n_samples=1, random_state=None, method="posterior"):
+    def sample(self, n_samples=1, random_state=None, method="posterior", noise=False):
         """Generate new samples: decode latent points drawn from a density.
 
         As :meth:`sklearn.neighbors.KernelDensity.sample`, this returns the
-        samples only. Each row is the mean of ``p(x|z)`` at a latent point
-        ``z`` (for images the usual, noise-free picture; probabilities for
-        ``likelihood="bernoulli"``). Add observation noise yourself if you
-        need draws of ``x``, e.g. ``rng.normal(scale=np.sqrt(noise_variance_),
-        size=X.shape)``.
+        samples only. By default each row is the mean of ``p(x|z)`` at a
+        latent point ``z`` (for images the usual, noise-free picture;
+        probabilities for ``likelihood="bernoulli"``); ``noise=True`` draws
+        ``x`` itself from ``p(x|z)``, as
+        :meth:`sklearn.mixture.GaussianMixture.sample` draws from its
+        components.
 
         Parameters
         ----------
@@ -605,6 +606,17 @@ default="adam"
             match): "posterior" 0.95 / 0.62, "mixture" 0.89 / 0.46,
             "prior" 0.64 / 0.42, after 200 epochs with the defaults.
 
+        noise : bool, default=False
+            Add the observation noise of the model's ``p(x|z)``: Gaussian
+            noise of variance ``noise_variance_`` for
+            ``likelihood="gaussian"``, a 0/1 draw of each feature for
+            ``"bernoulli"``. False returns the means, clean pictures that
+            cover less of the data's spread: on digits (as above) the
+            default model's means score precision / recall 0.95 / 0.62, its
+            draws 0.82 / 0.83, where a ``GaussianMixture(10)``'s draws score
+            0.62 / 0.80. The latent draws are the same either way (for the
+            same ``random_state``), the noise is drawn after them.
+
         Returns
         -------
         X : ndarray of shape (n_samples, `n_features_in_`)
@@ -615,6 +627,8 @@ default="adam"
             raise ValueError(
                 f"method must be 'posterior', 'mixture' or 'prior', got method={method!r}."
             )
+        if not isinstance(noise, (bool, np.bool_)):
+            raise ValueError(f"noise must be True or False, got noise={noise!r}.")
         rng = check_random_state(random_state)
         if method == "prior":
             Z = rng.standard_normal(size=(n_samples, self.n_components_))
@@ -624,7 +638,12 @@ default="adam"
             Z = self._density_codes[rows] + self._density_scales[rows] * eps
         else:  # "mixture", or a model saved before the posteriors' spread was kept
             Z = self._sample_codes(n_samples, rng)
-        return self.inverse_transform(Z)
+        X = self.inverse_transform(Z)
+        if not noise:
+            return X
+        if self.likelihood == "bernoulli":  # X holds each feature's probability of 1
+            return (rng.uniform(size=X.shape) < X).astype(X.dtype)
+        return X + rng.normal(scale=math.sqrt(self.noise_variance_), size=X.shape)
 
     def _keep_codes_for_sampling(self, X):
         # The posterior means of a subsample (as every autoencoder keeps its

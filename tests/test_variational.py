@@ -200,6 +200,28 @@ def test_sample_is_seeded_and_decodes_the_prior(small_digits):
     assert vae.sample().shape == (1, X.shape[1])
 
 
+def test_sample_with_noise_draws_x_from_the_likelihood(small_digits):
+    X, _ = small_digits
+    vae = VariationalAutoencoder(n_components=3, **FAST).fit(X)
+    means = vae.sample(400, random_state=0)
+    draws = vae.sample(400, random_state=0, noise=True)
+    # the same latent draws, then Gaussian noise of the learned variance
+    residual = draws - means
+    assert abs(residual.mean()) < 0.05 * math.sqrt(vae.noise_variance_)
+    np.testing.assert_allclose(residual.var(), vae.noise_variance_, rtol=0.05)
+    np.testing.assert_array_equal(draws, vae.sample(400, random_state=0, noise=True))
+
+    binary = VariationalAutoencoder(n_components=3, likelihood="bernoulli", **FAST)
+    binary.fit(np.clip(X, 0, 1))
+    proba = binary.sample(2000, random_state=1)
+    bits = binary.sample(2000, random_state=1, noise=True)
+    assert set(np.unique(bits)) <= {0.0, 1.0}
+    # each feature is 1 as often as its decoded probability says
+    np.testing.assert_allclose(bits.mean(axis=0), proba.mean(axis=0), atol=0.05)
+    with pytest.raises(ValueError, match="noise must be True or False, got noise='yes'"):
+        vae.sample(2, noise="yes")
+
+
 def test_sample_before_fit_and_bad_n_samples_raise(small_X):
     vae = VariationalAutoencoder(**FAST)
     with pytest.raises(NotFittedError):
