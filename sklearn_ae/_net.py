@@ -519,13 +519,13 @@ class AutoencoderNet(NeuralNet):
         self.optimizer_.load_state_dict(_optimizer_state_from_plain(state["optimizer"]))
         for group, kernel in zip(self.optimizer_.param_groups, kernels):
             group.update(kernel)
-        self.shuffle_generator_.set_state(torch.from_numpy(np.array(state["shuffle_generator"])))
-        if state["noise_device"] == self.noise_generator_.device.type:
-            self.noise_generator_.set_state(
-                torch.from_numpy(np.array(state["noise_generator"]))
-            )
-        # else: fitted on another kind of device, whose generator's state
-        # cannot be carried over: the noise stream restarts from its seed.
+        _restore_generator(
+            self.shuffle_generator_, "cpu", state["shuffle_generator"], self.shuffle_seed
+        )
+        _restore_generator(
+            self.noise_generator_, state["noise_device"], state["noise_generator"],
+            self.noise_seed,
+        )
         self.stopper_.set_state(state["stopper"])
         self.batch_size = state["batch_size"]
         if "history" in state:
@@ -555,21 +555,32 @@ class AutoencoderNet(NeuralNet):
     def __setstate__(self, state):
         saved = {key: state.pop(f"{key}state", None) for key in _GENERATORS}
         super().__setstate__(state)
+        where = {
+            "shuffle_generator_": ("cpu", self.shuffle_seed),
+            "noise_generator_": (self._training_device(), self.noise_seed),
+        }
         for key, value in saved.items():
-            if value is None:
-                continue
-            device_type, generator_state = value
-            device = "cpu" if key == "shuffle_generator_" else self._training_device()
-            generator = torch.Generator(device=device)
-            if torch.device(device).type == device_type:
-                generator.set_state(torch.from_numpy(generator_state))
-            else:  # fitted on another kind of device: the stream restarts
-                generator.manual_seed(self.noise_seed)
-            setattr(self, key, generator)
+            if value is not None:
+                device, seed = where[key]
+                generator = torch.Generator(device=device)
+                setattr(self, key, _restore_generator(generator, *value, seed))
 
 
 #: The net's random generators (attribute names), pickled as their states.
 _GENERATORS = ("shuffle_generator_", "noise_generator_")
+
+
+def _restore_generator(generator, device_type, state, seed):
+    """Set ``generator`` to a ``state`` saved on a ``device_type`` device.
+
+    A state saved on another kind of device cannot be carried over: the
+    generator restarts from ``seed`` instead (its stream begins again).
+    """
+    if generator.device.type == device_type:
+        generator.set_state(torch.from_numpy(np.array(state)))
+    else:
+        generator.manual_seed(seed)
+    return generator
 
 
 def record_batch_losses(history, prefix, losses, sizes, begun):
