@@ -18,7 +18,7 @@ from sklearn.utils.validation import validate_data
 
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
-from ._scaling import sparse_chunk_rows
+from ._scaling import SPARSE_CHUNK_VALUES, sparse_chunk_rows
 
 #: Share of each batch trimmed by robust training when contamination="auto".
 AUTO_TRIM = 0.1
@@ -411,9 +411,17 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.estimator_ = self._fit_inner(
             estimator, X, f"training the inner {type(estimator).__name__}"
         )
-        codes = self.estimator_.transform(X)  # encoded and decoded once in fit
-        squared = self._squared_errors(X, codes)
-        scale = squared.mean(axis=0, dtype=np.float64)
+        codes = self.estimator_.transform(X)  # encoded once in fit
+        chunks = self._chunks(X)
+        if len(chunks) == 1:  # decoded once, for the scale and the scores
+            squared = self._squared_errors(X, codes)
+            scale = squared.mean(axis=0, dtype=np.float64)
+        else:  # decoded a chunk at a time, for the scale, then for the scores
+            squared = None
+            scale = sum(
+                self._squared_errors(X[rows], codes[rows]).sum(axis=0, dtype=np.float64)
+                for rows in chunks
+            ) / n_samples
         self.feature_scale_ = scale + SCALE_FLOOR * max(float(scale.mean()), 1e-300)
         if self.estimator_._score_kind != "likelihood":
             codes64 = np.asarray(codes, dtype=np.float64)
@@ -459,7 +467,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         self.isolation_trees_ = _forest_arrays(forest.fit(Z))
         reference = np.sort(rng.choice(n_samples, size=n_sub, replace=False))
         self.neighbor_rows_ = Z[reference]
-        views = self._view_matrix(X, Z, codes, squared)
+        del Z
+        views = self._view_matrix(X, codes, squared)
         names = (*self._autoencoder_view_names(), "isolation", "neighbors")
         location = np.median(views, axis=0)
         q1, q3 = np.percentile(views, [25, 75], axis=0)
@@ -489,6 +498,29 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         """
         weights = np.fromiter(self.view_weight_.values(), dtype=np.float64)
         return -(np.logaddexp(0.0, z) @ weights)
+
+    def _chunks(self, X):
+        """Slices of X's rows, each at most 32 MiB once dense in float64."""
+        step = max(1, SPARSE_CHUNK_VALUES // max(X.shape[1], 1))
+        return [slice(start, start + step) for start in range(0, X.shape[0], step)]
+
+    def _by_chunks(self, function, X, codes=None, squared=None):
+        """``function(X, codes, squared)`` a chunk of rows at a time, stacked.
+
+        Scoring decodes the rows and the density views read them dense: by
+        chunks, a large (sparse) X is never dense whole.
+        """
+        chunks = self._chunks(X)
+        if len(chunks) == 1:
+            return function(X, codes, squared)
+        return np.concatenate([
+            function(
+                X[rows],
+                None if codes is None else codes[rows],
+                None if squared is None else squared[rows],
+            )
+            for rows in chunks
+        ])
 
     def _neighbor_view(self, Z):
         """Mean distance of each row of Z to its nearest reference rows.
@@ -612,11 +644,15 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             codes = self.estimator_.transform(X)  # encoded once, for every term
         if "view_location_" not in vars(self):  # density off
             return self._autoencoder_score(X, codes, squared)
-        views = self._view_matrix(X, self._dense(X), codes, squared)
+        views = self._view_matrix(X, codes, squared)
         return self._combine((views - self.view_location_) / self.view_scale_)
 
-    def _view_matrix(self, X, Z, codes, squared):
-        """Every view's outlier score of X (``Z`` its dense copy), a column each."""
+    def _view_matrix(self, X, codes, squared=None):
+        """Every view's outlier score of X, a column each (by chunks of rows)."""
+        return self._by_chunks(self._view_rows, X, codes, squared)
+
+    def _view_rows(self, X, codes, squared):
+        Z = self._dense(X)
         return np.column_stack([
             *self._autoencoder_views(X, codes, squared),
             self._isolation_view(Z),
@@ -629,6 +665,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
             return np.asarray(self.estimator_.score_samples(X), dtype=np.float64)
         if codes is None:
             codes = self.estimator_.transform(X)  # encoded once, for both terms
+        return self._by_chunks(self._autoencoder_score_rows, X, codes, squared)
+
+    def _autoencoder_score_rows(self, X, codes, squared):
         errors = self._feature_errors(X, codes, squared).sum(axis=1)
         if self.calibrate:
             centred = np.asarray(codes, dtype=np.float64) - self.code_location_

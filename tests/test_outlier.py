@@ -197,6 +197,36 @@ def test_density_off_is_the_autoencoder_score(data):
     np.testing.assert_array_equal(on.score_samples(data), off.score_samples(data))
 
 
+@pytest.mark.parametrize("density", [True, False])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_scoring_by_chunks_of_rows_gives_the_whole_scores(data, density, sparse, monkeypatch):
+    """A large X is decoded and read dense a chunk of rows at a time, to the same scores."""
+    import scipy.sparse as sp
+
+    from sklearn_ae import _outlier
+
+    X = sp.csr_matrix(np.where(np.abs(data) > 0.5, data, 0.0)) if sparse else data
+    whole = AutoencoderOutlierDetector(Autoencoder(**FAST), density=density, random_state=0)
+    whole.fit(X)
+    chunked = []
+    real_chunks = AutoencoderOutlierDetector._chunks
+
+    def spy(self, X):  # chunks of 37 rows, counted
+        chunks = real_chunks(self, X)
+        chunked.append(len(chunks))
+        return chunks
+
+    monkeypatch.setattr(_outlier, "SPARSE_CHUNK_VALUES", 37 * data.shape[1])
+    monkeypatch.setattr(AutoencoderOutlierDetector, "_chunks", spy)
+    by_chunks = AutoencoderOutlierDetector(Autoencoder(**FAST), density=density, random_state=0)
+    by_chunks.fit(X)
+    assert chunked and min(chunked) == 6  # 200 rows in chunks of 37
+    np.testing.assert_allclose(by_chunks.feature_scale_, whole.feature_scale_, rtol=1e-6)
+    np.testing.assert_allclose(by_chunks.decision_scores_, whole.decision_scores_, rtol=1e-5)
+    np.testing.assert_allclose(by_chunks.score_samples(X), whole.score_samples(X), rtol=1e-6)
+    assert by_chunks.offset_ == pytest.approx(whole.offset_, rel=1e-6)
+
+
 def test_density_auto_follows_the_dense_size(data, monkeypatch):
     from sklearn_ae import _outlier
 
