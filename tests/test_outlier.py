@@ -125,10 +125,10 @@ def test_persistence_trusts_only_own_types(data):
 # ----------------------------------------------------------------------
 def test_views_and_their_weights(data):
     det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
-    assert list(det.view_weight_) == ["reconstruction", "code", "isolation", "neighbors"]
+    assert list(det.view_weight_) == ["reconstruction", "code", "isolation", "nearest", "neighbors"]
     weights = np.array(list(det.view_weight_.values()))
     assert np.isclose(weights.sum(), 1.0) and (weights > 0).all()
-    assert det.view_location_.shape == det.view_scale_.shape == (4,)
+    assert det.view_location_.shape == det.view_scale_.shape == (5,)
     assert (det.view_scale_ > 0).all()
     # the planted anomalies are the lowest scores, in fit and in score_samples alike
     scores = det.score_samples(data)
@@ -159,20 +159,29 @@ def test_the_isolation_view_is_scikit_learns_forest(data):
 
 def test_the_view_names_follow_the_inner_model_and_calibrate(data):
     plain = AutoencoderOutlierDetector(Autoencoder(**FAST), calibrate=False, random_state=0)
-    assert list(plain.fit(data).view_weight_) == ["reconstruction", "isolation", "neighbors"]
+    assert list(plain.fit(data).view_weight_) == ["reconstruction", "isolation", "nearest", "neighbors"]
     vae = AutoencoderOutlierDetector(VariationalAutoencoder(**FAST), random_state=0)
-    assert list(vae.fit(data).view_weight_) == ["likelihood", "isolation", "neighbors"]
+    assert list(vae.fit(data).view_weight_) == ["likelihood", "isolation", "nearest", "neighbors"]
 
 
 def test_a_training_row_is_left_out_of_its_own_neighbours(data):
     det = AutoencoderOutlierDetector(Autoencoder(**FAST), random_state=0).fit(data)
     from sklearn.neighbors import NearestNeighbors
 
-    distances, _ = NearestNeighbors(n_neighbors=11).fit(data).kneighbors(data)
-    np.testing.assert_allclose(det._neighbor_view(data), distances[:, 1:].mean(axis=1))
+    distances, _ = NearestNeighbors(n_neighbors=21).fit(data).kneighbors(data)
+    nearest, neighbors = det._neighbor_views(data)
+    np.testing.assert_allclose(nearest, distances[:, 1])
+    np.testing.assert_allclose(neighbors, distances[:, 1:].mean(axis=1))
     new = np.random.RandomState(5).normal(size=(20, 6))
-    distances, _ = NearestNeighbors(n_neighbors=10).fit(data).kneighbors(new)
-    np.testing.assert_allclose(det._neighbor_view(new), distances.mean(axis=1))
+    distances, _ = NearestNeighbors(n_neighbors=20).fit(data).kneighbors(new)
+    nearest, neighbors = det._neighbor_views(new)
+    np.testing.assert_allclose(nearest, distances[:, 0])
+    np.testing.assert_allclose(neighbors, distances.mean(axis=1))
+    # with fewer reference rows than neighbours, all the others
+    few = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=6, random_state=0)
+    few.fit(data)
+    distances, _ = NearestNeighbors(n_neighbors=5).fit(few.neighbor_rows_).kneighbors(new)
+    np.testing.assert_allclose(few._neighbor_views(new)[1], distances.mean(axis=1))
 
 
 def test_density_off_is_the_autoencoder_score(data):
