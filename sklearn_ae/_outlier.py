@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,6 +12,7 @@ from scipy.sparse import issparse
 from scipy.stats import rankdata
 from sklearn.base import OutlierMixin, _fit_context
 from sklearn.ensemble import IsolationForest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
@@ -419,9 +421,12 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
         if self.robust:
             trim = AUTO_TRIM if self.contamination == "auto" else float(self.contamination)
             estimator.set_params(trim_fraction=min(trim, 0.49))
-        self.estimator_ = self._fit_inner(
-            estimator, X, f"training the inner {type(estimator).__name__}"
-        )
+        with warnings.catch_warnings():
+            if self.estimator is None:  # the epoch budget is the detector's own choice
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            self.estimator_ = self._fit_inner(
+                estimator, X, f"training the inner {type(estimator).__name__}"
+            )
         codes = self.estimator_.transform(X)  # encoded once in fit
         chunks = self._chunks(X)
         if len(chunks) == 1:  # decoded once, for the scale and the scores

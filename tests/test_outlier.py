@@ -270,3 +270,18 @@ def test_random_state_makes_the_views_reproducible(data):
     assert a.view_weight_ == b.view_weight_
     c = AutoencoderOutlierDetector(Autoencoder(**FAST), max_samples=64, random_state=8)
     assert not np.array_equal(c.fit(data).score_samples(data), a.score_samples(data))
+
+
+def test_the_default_inner_model_trains_to_its_budget_without_warning():
+    """The default autoencoder's epochs are the detector's choice: no ConvergenceWarning."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.random.RandomState(0).normal(size=(300, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        AutoencoderOutlierDetector(random_state=0).fit(X)
+    # a user's own autoencoder still warns
+    with pytest.warns(ConvergenceWarning):
+        AutoencoderOutlierDetector(Autoencoder(max_iter=2, n_components=2), random_state=0).fit(X)
