@@ -20,7 +20,7 @@ from sklearn.utils.validation import validate_data
 
 from ._autoencoder import Autoencoder
 from ._meta import _AutoencoderMetaEstimator
-from ._scaling import SPARSE_CHUNK_VALUES, sparse_chunk_rows
+from ._scaling import SPARSE_CHUNK_VALUES, _row_chunks, sparse_chunk_rows
 
 #: Share of each batch trimmed by robust training when contamination="auto".
 AUTO_TRIM = 0.1
@@ -518,8 +518,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _AutoencoderMetaEstimator):
 
     def _chunks(self, X):
         """Slices of X's rows, each at most 32 MiB once dense in float64."""
-        step = max(1, SPARSE_CHUNK_VALUES // max(X.shape[1], 1))
-        return [slice(start, start + step) for start in range(0, X.shape[0], step)]
+        return list(_row_chunks(X.shape[0], max(1, SPARSE_CHUNK_VALUES // max(X.shape[1], 1))))
 
     def _by_chunks(self, function, X, codes=None, squared=None):
         """``function(X, codes, squared)`` a chunk of rows at a time, stacked.

@@ -641,9 +641,10 @@ default="adam"
         X = self.inverse_transform(Z)
         if not noise:
             return X
-        if self.likelihood == "bernoulli":  # X holds each feature's probability of 1
+        variance = self.noise_variance_  # of the fitted model (None: Bernoulli)
+        if variance is None:  # X holds each feature's probability of 1
             return (rng.uniform(size=X.shape) < X).astype(X.dtype)
-        return X + rng.normal(scale=math.sqrt(self.noise_variance_), size=X.shape)
+        return X + rng.normal(scale=math.sqrt(variance), size=X.shape)
 
     def _keep_codes_for_sampling(self, X):
         # The posterior means of a subsample (as every autoencoder keeps its
